@@ -1,0 +1,209 @@
+"""Speed of the stream networks: forward and training step, fused vs explicit attention vs the authors' structure.
+
+Prints one table: per stream and preset (paper: batch 4, T=300, M=2; small), seconds per batch for a
+forward pass (eval, no grad) and a forward+backward step (train mode), samples/s, peak memory, GFLOP/s,
+and the training-step speed-up of our layout over the authors' structure (three separate subset convs,
+explicit attention, their permute/reshape layout), re-implemented below on the same parameters. Each
+row runs in a fresh subprocess so that peak RSS is its own. CUDA rows (fp32, bf16 autocast) are added
+when a GPU is present.
+
+    python benchmarks/bench_models.py [--quick] [--streams spatial temporal stgcn] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from sttr.models import ModelConfig, build_model
+from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention
+from sttr.models.units import UnitGCN, joint_batch_norm
+
+
+def _authors_attention(self, x, heads_axis_tokens: str):
+    """The authors' SSA/TSA attention branch: tokens moved into the batch before the qkv conv."""
+    n, c, t, v = x.shape
+    h = joint_batch_norm(self.data_bn, x)  # (N, C, T, V)
+    qkv_conv, attn_out = self._convs()
+    if heads_axis_tokens == "V":
+        h = h.permute(0, 2, 1, 3).reshape(n * t, c, 1, v)  # (N*T, C, 1, V): tokens = joints
+    else:
+        h = h.permute(0, 3, 1, 2).reshape(n * v, c, 1, t)  # (N*V, C, 1, T): tokens = frames
+    qkv = qkv_conv(h)  # (B, 2*d_k + d_v, 1, L)
+    b, _, _, length = qkv.shape
+    q, k, val = torch.split(qkv, [self.d_k, self.d_k, self.d_v], dim=1)
+    nh = self.heads
+    q = q.reshape(b, nh, self.d_k // nh, length) * (self.d_k // nh) ** -0.5  # (B, N_h, d_kh, L)
+    k = k.reshape(b, nh, self.d_k // nh, length)  # (B, N_h, d_kh, L)
+    val = val.reshape(b, nh, self.d_v // nh, length)  # (B, N_h, d_vh, L)
+    weights = F.softmax(torch.matmul(q.transpose(2, 3), k), dim=-1)  # (B, N_h, L, L)
+    if self.training and self.drop_attention.p > 0:
+        mask = torch.bernoulli(0.5 * torch.ones(b * nh * length, device=x.device))
+        mask = mask.reshape(b, nh, length).unsqueeze(2).expand(b, nh, length, length)  # (B, N_h, L, L)
+        weights = weights * mask
+        weights = weights / (weights.sum(3, keepdim=True) + 1e-8)
+    out = torch.matmul(weights, val.transpose(2, 3))  # (B, N_h, L, d_vh)
+    out = out.reshape(b, nh, 1, length, self.d_v // nh).permute(0, 1, 4, 2, 3)  # (B, N_h, d_vh, 1, L)
+    out = attn_out(out.reshape(b, self.d_v, 1, length))  # (B, d_v, 1, L)
+    if heads_axis_tokens == "V":
+        return out.reshape(n, t, self.d_v, v).permute(0, 2, 1, 3)  # (N, d_v, T, V)
+    return out.reshape(n, v, self.d_v, length).permute(0, 2, 3, 1)  # (N, d_v, T', V)
+
+
+class AuthorsGCN(UnitGCN):
+    """GCN as the authors compute it: one (N*C*T, V) @ (V, V) matmul and one conv per subset."""
+
+    def forward(self, x):
+        n, c, t, v = x.shape
+        a = self.A * self.mask
+        y = None
+        for i, a_k in enumerate(a):
+            xa = x.reshape(-1, v).mm(a_k).view(n, c, t, v)  # (N, C, T, V)
+            y = self.conv_list[i](xa) if y is None else y + self.conv_list[i](xa)
+        return self.relu(self.bn(y))
+
+
+class AuthorsSSA(SpatialSelfAttention):
+    """SSA in the authors' layout (frames moved into the batch), explicit attention."""
+
+    def forward(self, x, return_weights=False, keep=None):
+        z = _authors_attention(self, x, "V")
+        if self.skip:
+            z = z + x
+        return self.relu(self.bn(z)), None
+
+
+class AuthorsTSA(TemporalSelfAttention):
+    """TSA in the authors' layout (joints moved into the batch), explicit attention."""
+
+    def forward(self, x, return_weights=False, keep=None):
+        z = _authors_attention(self, x, "T")
+        return self.relu(self.bn(z + self.down(x))), None
+
+
+def authors_structure(model: torch.nn.Module) -> torch.nn.Module:
+    """Swap our units for the authors' structure in place (same parameters, same function)."""
+    swaps = {UnitGCN: AuthorsGCN, SpatialSelfAttention: AuthorsSSA, TemporalSelfAttention: AuthorsTSA}
+    for module in model.modules():
+        if type(module) in swaps:
+            module.__class__ = swaps[type(module)]
+    return model
+
+
+def _time(fn, reps: int, warmup: int, sync) -> float:
+    """Median seconds of ``fn`` over ``reps`` runs after ``warmup`` runs."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def worker(spec: dict) -> dict:
+    """Measure one row (runs in its own process)."""
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(0)
+    cfg = ModelConfig.preset(spec["preset"], stream=spec["stream"], fused_attention=spec["path"] == "fused")
+    device = torch.device(spec["device"])
+    model = build_model(cfg).to(device)
+    if spec["path"] == "authors":
+        model = authors_structure(model)
+    n, t = spec["batch"], spec["frames"]
+    x = torch.randn(n, cfg.in_channels, t, cfg.num_joints, cfg.num_persons, device=device)
+    y = torch.randint(0, cfg.num_classes, (n,), device=device)
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    dtype = torch.bfloat16 if spec["dtype"] == "bf16" else None
+
+    def forward():
+        model.eval()
+        with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            model(x)
+
+    def step():
+        model.train()
+        model.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            loss = F.cross_entropy(model(x), y)
+        loss.backward()
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    fwd = _time(forward, spec["reps"], spec["warmup"], sync)
+    train = _time(step, spec["reps"], spec["warmup"], sync)
+    if cuda:
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
+    with FlopCounterMode(display=False) as counter:
+        step()
+    flops = counter.get_total_flops()
+    return {
+        "stream": spec["stream"], "preset": spec["preset"], "device": spec["device"], "dtype": spec["dtype"],
+        "path": spec["path"], "fwd_s": fwd, "train_s": train, "train_samples_s": n / train,
+        "peak_mb": peak_mb, "train_gflop": flops / 1e9, "gflop_s": flops / 1e9 / train,
+    }  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 warm-up and 2 timed runs (default 1 and 5)")
+    parser.add_argument("--streams", nargs="+", default=["spatial", "temporal", "stgcn"])
+    parser.add_argument("--presets", nargs="+", default=["paper", "small"])
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    targets = [("cpu", "fp32")]
+    if torch.cuda.is_available():
+        targets += [("cuda", "fp32"), ("cuda", "bf16")]
+    rows = []
+    for stream in args.streams:
+        for preset in args.presets:
+            for device, dtype in targets:
+                for path in ("fused", "explicit", "authors"):
+                    spec = dict(
+                        stream=stream, preset=preset, device=device, dtype=dtype, path=path,
+                        threads=args.threads, batch=args.batch, frames=args.frames,
+                        reps=2 if args.quick else 5, warmup=1,
+                    )  # fmt: skip
+                    out = subprocess.run(
+                        [sys.executable, __file__, "--worker", json.dumps(spec)],
+                        capture_output=True, text=True, check=True,
+                    )  # fmt: skip
+                    rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                    print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows)
+    key = ["stream", "preset", "device", "dtype"]
+    authors = table[table.path == "authors"].set_index(key)["train_s"]
+    table["speedup_vs_authors"] = [
+        authors[tuple(r[k] for k in key)] / r["train_s"] for _, r in table.iterrows()
+    ]
+    print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, threads {args.threads}, "
+          f"batch {args.batch}, T={args.frames}, M=2")  # fmt: skip
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""A torch ``Dataset`` over memory-mapped 2s-AGCN arrays, and a reproducible loader factory.
+
+Bones are computed on the fly when no bone file exists. The authors' feeder augmentations (random
+shift, random move, random window) are available and off by default, as in the paper.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from sttr.data.formats import load_agcn
+from sttr.data.preprocess import bones
+
+MODALITIES = ("joint", "bone", "joint_bone")
+
+
+class SkeletonDataset(Dataset):
+    """Samples ``(x (C, T, V, M) float32 tensor, label, index)`` from a ``*_data_*.npy`` + label pickle pair.
+
+    ``window`` with ``resample`` resamples each sample's valid frames to ``window`` frames (linear
+    interpolation); ``window`` alone takes the first ``window`` frames (a random window with
+    ``random_choose``). Valid frames come from ``<split>_num_frames.npy`` when present beside the data.
+    """
+
+    def __init__(
+        self,
+        data_path: str | Path,
+        label_path: str | Path,
+        modality: str = "joint",
+        window: int | None = None,
+        resample: bool = False,
+        random_shift: bool = False,
+        random_move: bool = False,
+        random_choose: bool = False,
+        mmap: bool = True,
+        seed: int = 0,
+    ) -> None:
+        if modality not in MODALITIES:
+            raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
+        if window is not None and window < 1:
+            raise ValueError(f"window must be a positive number of frames, got {window}")
+        if resample and window is None:
+            raise ValueError("resample=True needs a window (number of frames)")
+        data_path, label_path = Path(data_path), Path(label_path)
+        self.data_path, self.label_path = data_path, label_path
+        self.modality = modality
+        self.window, self.resample = window, resample
+        self.random_shift, self.random_move, self.random_choose = random_shift, random_move, random_choose
+        data, names, labels = load_agcn(data_path, label_path, mmap=mmap)
+        channels = data.shape[1]
+        is_bone_file = "_data_bone" in data_path.name
+        # A 3-channel joint file serves every modality: bones are then computed on the fly.
+        self.compute_bones = modality != "joint" and channels == 3 and not is_bone_file
+        expected = {"joint": 3, "bone": 3, "joint_bone": 6}[modality]
+        if not self.compute_bones and (channels != expected or is_bone_file != (modality == "bone")):
+            raise ValueError(f"{data_path}: {channels}-channel data does not fit modality {modality!r}")
+        self.data = data
+        self.sample_names: list[str] = names
+        self.labels: list[int] = labels
+        self.lengths = self._load_lengths(data_path)
+        self.class_names = self._load_class_names(data_path.parent)
+        self.num_classes = len(self.class_names) if self.class_names else (max(labels) + 1 if labels else 0)
+        self._rng = np.random.default_rng(seed)
+
+    @staticmethod
+    def _split_prefix(data_path: Path) -> str:
+        return data_path.name.split("_data_")[0]
+
+    def _load_lengths(self, data_path: Path) -> np.ndarray | None:
+        path = data_path.with_name(f"{self._split_prefix(data_path)}_num_frames.npy")
+        if not path.is_file():
+            return None
+        lengths = np.load(path)
+        if lengths.shape != (len(self.labels),):
+            raise ValueError(f"{path}: expected {len(self.labels)} frame counts, found shape {lengths.shape}")
+        return lengths
+
+    @staticmethod
+    def _load_class_names(folder: Path) -> list[str] | None:
+        path = folder / "label_names.json"
+        if not path.is_file():
+            return None
+        names = json.loads(path.read_text())
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"{path}: expected a JSON list of class names")
+        return names
+
+    @classmethod
+    def from_dir(
+        cls, split_dir: str | Path, split: str = "train", modality: str = "joint", **kw: Any
+    ) -> "SkeletonDataset":
+        """Open ``split_dir/{split}_data_<modality>.npy`` (or the joint file, bones on the fly) and its labels."""
+        if split not in ("train", "val"):
+            raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        split_dir = Path(split_dir)
+        data_path = split_dir / f"{split}_data_{modality}.npy"
+        if not data_path.is_file():
+            data_path = split_dir / f"{split}_data_joint.npy"
+        return cls(data_path, split_dir / f"{split}_label.pkl", modality=modality, **kw)
+
+    def reseed(self, seed: int) -> None:
+        """Reset the augmentation generator (called per worker by ``make_loader``)."""
+        self._rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def _valid_length(self, x: np.ndarray, index: int) -> int:
+        if self.lengths is not None and self.lengths[index] > 0:
+            return int(min(self.lengths[index], x.shape[1]))
+        nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
+        return int(nonempty[-1] + 1) if nonempty.size else x.shape[1]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int]:
+        x = np.array(self.data[index], dtype=np.float32)  # (C, T, V, M), copied out of the memory map
+        if self.window is not None:
+            if self.resample:
+                x = resample_frames(x[:, : self._valid_length(x, index)], self.window)
+            elif self.random_choose and x.shape[1] > self.window:
+                start = int(self._rng.integers(0, x.shape[1] - self.window + 1))
+                x = x[:, start : start + self.window]
+            else:
+                x = pad_or_crop(x, self.window)
+        if self.random_shift:
+            x = random_shift(x, self._rng)
+        if self.random_move:
+            x = random_move(x, self._rng)
+        if self.compute_bones:
+            x = bones(x) if self.modality == "bone" else np.concatenate([x, bones(x)], axis=0)  # (6, T, V, M)
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), int(self.labels[index]), index
+
+
+def pad_or_crop(x: np.ndarray, frames: int) -> np.ndarray:
+    """First ``frames`` frames of (C, T, V, M), zero-padded at the end when shorter."""
+    if x.shape[1] >= frames:
+        return x[:, :frames]
+    out = np.zeros((x.shape[0], frames) + x.shape[2:], dtype=x.dtype)
+    out[:, : x.shape[1]] = x
+    return out
+
+
+def resample_frames(x: np.ndarray, frames: int) -> np.ndarray:
+    """Linearly resample (C, T, V, M) to ``frames`` frames spanning the whole sequence."""
+    t = x.shape[1]
+    if t == 0:
+        return np.zeros((x.shape[0], frames) + x.shape[2:], dtype=x.dtype)
+    pos = np.linspace(0.0, t - 1, frames)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, t - 1)
+    w = (pos - lo).astype(x.dtype)[None, :, None, None]  # (1, frames, 1, 1)
+    return x[:, lo] * (1 - w) + x[:, hi] * w
+
+
+def random_shift(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The authors' feeder ``random_shift``: move the non-empty span to a random start in the window."""
+    c, t, v, m = x.shape
+    nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
+    if nonempty.size == 0:
+        return x
+    begin, end = nonempty[0], nonempty[-1] + 1
+    bias = int(rng.integers(0, t - (end - begin) + 1))
+    out = np.zeros_like(x)
+    out[:, bias : bias + end - begin] = x[:, begin:end]
+    return out
+
+
+def random_move(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The authors' feeder ``random_move``: random rotation, scale and shift of x and y, interpolated over time."""
+    c, t, v, m = x.shape
+    angle = rng.choice([-10.0, -5.0, 0.0, 5.0, 10.0], 2) * np.pi / 180
+    scale = rng.choice([0.9, 1.0, 1.1], 2)
+    shift = rng.choice([-0.2, -0.1, 0.0, 0.1, 0.2], (2, 2))  # (node, xy)
+    a = np.linspace(angle[0], angle[1], t)
+    s = np.linspace(scale[0], scale[1], t)
+    tx = np.linspace(shift[0, 0], shift[1, 0], t)
+    ty = np.linspace(shift[0, 1], shift[1, 1], t)
+    theta = np.array([[np.cos(a) * s, -np.sin(a) * s], [np.sin(a) * s, np.cos(a) * s]])  # (2, 2, T)
+    xy = np.einsum("ijt,jtvm->itvm", theta, x[:2])  # (2, T, V, M)
+    xy[0] += tx[:, None, None]
+    xy[1] += ty[:, None, None]
+    out = x.copy()
+    out[:2] = xy
+    return out
+
+
+def _seed_worker(worker_id: int) -> None:
+    """Seed a loader worker from its torch seed, which the loader's generator draws anew every epoch."""
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+    info = torch.utils.data.get_worker_info()
+    if info is not None and hasattr(info.dataset, "reseed"):
+        info.dataset.reseed(torch.initial_seed())
+
+
+def make_loader(
+    dataset: Dataset,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    num_workers: int = 0,
+    drop_last: bool = False,
+    distributed: bool = False,
+) -> DataLoader:
+    """A ``DataLoader`` whose order and augmentations follow ``seed`` (torch.Generator + worker_init_fn).
+
+    With ``distributed``, a ``DistributedSampler`` shards the data (call ``loader.sampler.set_epoch``
+    every epoch) and each rank's workers get their own seeds.
+    """
+    generator = torch.Generator()
+    sampler = None
+    if distributed:
+        sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
+        generator.manual_seed(seed + 1000003 * sampler.rank)
+        shuffle = False
+    else:
+        generator.manual_seed(seed)
+    if num_workers == 0 and hasattr(dataset, "reseed"):
+        dataset.reseed(seed)  # augmentations in the main process follow the seed too
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        sampler=sampler,
+        num_workers=num_workers,
+        drop_last=drop_last,
+        generator=generator,
+        worker_init_fn=_seed_worker,
+        persistent_workers=False,
+    )

@@ -1,0 +1,287 @@
+"""Raw NTU ``.skeleton`` folder -> 2s-AGCN training arrays for one or more benchmarks.
+
+Every file is read and normalised once in a process pool; results arrive in name order and go
+straight into memory-mapped ``.npy`` files under temporary names, renamed when complete, so a rerun
+after an interruption starts clean and never duplicates. Malformed files are skipped and reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from sttr.data.formats import write_labels
+from sttr.data.ntu import (
+    BENCHMARKS,
+    DATASETS,
+    SkeletonFormatError,
+    class_names,
+    in_dataset,
+    is_training,
+    label_of,
+    missing_skeletons,
+    parse_name,
+    read_skeleton,
+)
+from sttr.data.preprocess import MAX_FRAMES, NUM_PERSONS, normalize, sequence_to_array, valid_length
+from sttr.data.preprocess import bones as bone_vectors
+from sttr.skeleton import NUM_JOINTS
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val")
+PARTIAL = ".partial"
+
+
+class PrepareError(RuntimeError):
+    """``prepare_ntu(strict=True)`` found malformed files; ``skipped`` lists (file, reason)."""
+
+    def __init__(self, skipped: list[dict[str, str]]) -> None:
+        self.skipped = skipped
+        listing = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:20])
+        more = f" (and {len(skipped) - 20} more)" if len(skipped) > 20 else ""
+        super().__init__(f"{len(skipped)} raw file(s) could not be used: {listing}{more}")
+
+
+def process_file(path: str) -> tuple[np.ndarray | None, int, str | None]:
+    """Read and normalise one file: (array (3, 300, 25, 2) float32, valid frames, None) or (None, 0, reason)."""
+    try:
+        seq = read_skeleton(path)
+    except SkeletonFormatError as err:
+        return None, 0, str(err)
+    except OSError as err:
+        return None, 0, f"{Path(path).name}: cannot read ({err.strerror or err})"
+    if seq.num_bodies == 0:
+        return None, 0, f"{Path(path).name}: no body in any of its {seq.num_frames} frames"
+    x = sequence_to_array(seq, max_frames=MAX_FRAMES)  # (3, T, V, 2)
+    return normalize(x), valid_length(x), None
+
+
+@dataclass
+class _Output:
+    """One memory-mapped ``.npy`` output written under a temporary name."""
+
+    path: Path
+    channels: int
+    rows: int
+
+    def __post_init__(self) -> None:
+        self.tmp = self.path.with_name(self.path.name + PARTIAL)
+        shape = (self.rows, self.channels, MAX_FRAMES, NUM_JOINTS, NUM_PERSONS)
+        self.array = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.float32, shape=shape)
+
+    def finish(self, rows: int) -> None:
+        """Flush, shrink to ``rows`` samples (rewriting the header in place) and close."""
+        self.array.flush()
+        offset = self.array.offset
+        del self.array
+        _shrink_npy(self.tmp, rows, offset)
+
+
+def _shrink_npy(path: Path, rows: int, offset: int) -> None:
+    """Set the first dimension of a float32 C-order ``.npy`` file to ``rows``, keeping its header length."""
+    with open(path, "r+b") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        new_shape = (rows,) + tuple(shape[1:])
+        header = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": fortran, "shape": new_shape})
+        prefix = 6 + 2 + (2 if version == (1, 0) else 4)  # magic, version, header length field
+        size = offset - prefix
+        text = header.ljust(size - 1) + "\n"
+        if len(text) != size:
+            raise ValueError(f"{path}: cannot rewrite the .npy header in place")
+        f.seek(prefix)
+        f.write(text.encode("latin1"))
+        f.truncate(offset + rows * int(np.prod(new_shape[1:])) * dtype.itemsize)
+
+
+def _results(
+    paths: Sequence[str], workers: int, progress: bool
+) -> Iterator[tuple[np.ndarray | None, int, str | None]]:
+    """``process_file`` over ``paths`` in order, in a process pool when ``workers > 1``."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(paths), desc="prepare-ntu", unit="file", disable=not progress)
+    try:
+        if workers <= 1 or len(paths) < 2:
+            for p in paths:
+                yield process_file(p)
+                bar.update()
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            for result in pool.imap(process_file, paths, chunksize=8):
+                yield result
+                bar.update()
+    finally:
+        bar.close()
+
+
+def _clean_partials(folders: Iterable[Path]) -> None:
+    for folder in folders:
+        if folder.is_dir():
+            for stale in folder.glob(f"*{PARTIAL}"):
+                log.info("removing %s left by an interrupted run", stale)
+                stale.unlink()
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(path.name + PARTIAL)
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def prepare_ntu(
+    raw_dir: str | Path,
+    out_dir: str | Path,
+    dataset: str = "ntu60",
+    benchmarks: Sequence[str] = ("xsub",),
+    *,
+    bones: bool = False,
+    joint_bones: bool = False,
+    workers: int | None = None,
+    strict: bool = False,
+    progress: bool = True,
+    keep_missing: bool = False,
+) -> dict[str, Any]:
+    """Turn ``raw_dir``'s ``.skeleton`` files (searched recursively) into 2s-AGCN arrays per benchmark.
+
+    Writes ``out_dir/<benchmark>/{train,val}_data_joint.npy`` (N, 3, 300, 25, 2) float32,
+    ``{train,val}_label.pkl``, ``{train,val}_num_frames.npy``, optional ``_data_bone.npy`` and
+    ``_data_joint_bone.npy``, ``label_names.json``, and ``out_dir/prepare_report.json``, which is
+    returned. Samples are sorted by name; the dataset's missing-skeleton list is applied unless
+    ``keep_missing``. With ``strict``, any skipped file raises ``PrepareError`` and no arrays are kept.
+    """
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
+    benchmarks = list(dict.fromkeys(benchmarks))
+    if not benchmarks:
+        raise ValueError("no benchmark given; expected e.g. xsub")
+    for b in benchmarks:
+        if (dataset, b) not in BENCHMARKS:
+            known = sorted(bb for d, bb in BENCHMARKS if d == dataset)
+            raise ValueError(f"unknown benchmark {b!r} for dataset {dataset!r}; expected one of {known}")
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"{raw_dir}: raw skeleton folder not found")
+    workers = (os.cpu_count() or 1) if workers is None else max(1, workers)
+
+    skipped: list[dict[str, str]] = []
+    by_name: dict[str, Path] = {}
+    excluded_missing: list[str] = []
+    not_in_dataset = 0
+    for path in sorted(raw_dir.rglob("*.skeleton")):
+        try:
+            sample = parse_name(path.name)
+        except ValueError as err:
+            skipped.append({"file": path.name, "reason": str(err)})
+            continue
+        name = sample.name
+        if not in_dataset(sample, dataset):
+            not_in_dataset += 1
+        elif name in by_name:
+            skipped.append({"file": str(path), "reason": f"duplicate of {by_name[name]}"})
+        elif not keep_missing and name in missing_skeletons(dataset):
+            excluded_missing.append(name)
+        else:
+            by_name[name] = path
+    names = sorted(by_name)
+    if not names:
+        raise ValueError(f"{raw_dir}: no .skeleton file of dataset {dataset!r} found")
+    log.info("%d %s samples in %s (%d workers)", len(names), dataset, raw_dir, workers)
+
+    folders = [out_dir / b for b in benchmarks]
+    _clean_partials([out_dir, *folders])
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    train_of = {b: [is_training(n, dataset, b) for n in names] for b in benchmarks}
+    kinds = {"joint": 3}
+    if bones:
+        kinds["bone"] = 3
+    if joint_bones:
+        kinds["joint_bone"] = 6
+    outputs: dict[tuple[str, str, str], _Output] = {}
+    kept: dict[tuple[str, str], list[int]] = {(b, s): [] for b in benchmarks for s in SPLITS}
+    lengths: dict[tuple[str, str], list[int]] = {(b, s): [] for b in benchmarks for s in SPLITS}
+    for b in benchmarks:
+        n_train = sum(train_of[b])
+        for split, rows in (("train", n_train), ("val", len(names) - n_train)):
+            for kind, channels in kinds.items():
+                outputs[b, split, kind] = _Output(out_dir / b / f"{split}_data_{kind}.npy", channels, rows)
+
+    try:
+        with contextlib.closing(_results([str(by_name[n]) for n in names], workers, progress)) as results:
+            for i, (x, length, reason) in enumerate(results):
+                if x is None:
+                    skipped.append({"file": by_name[names[i]].name, "reason": reason or "unknown error"})
+                    continue
+                arrays = {"joint": x}
+                if bones or joint_bones:
+                    bone = bone_vectors(x)  # (3, T, V, M)
+                    arrays["bone"] = bone
+                    arrays["joint_bone"] = np.concatenate([x, bone], axis=0)  # (6, T, V, M)
+                for b in benchmarks:
+                    split = "train" if train_of[b][i] else "val"
+                    row = len(kept[b, split])
+                    for kind in kinds:
+                        outputs[b, split, kind].array[row] = arrays[kind]
+                    kept[b, split].append(i)
+                    lengths[b, split].append(length)
+        for (b, split, kind), out in outputs.items():
+            out.finish(len(kept[b, split]))
+    except BaseException:
+        for out in outputs.values():
+            out.__dict__.pop("array", None)
+            out.tmp.unlink(missing_ok=True)
+        raise
+
+    report: dict[str, Any] = {
+        "dataset": dataset,
+        "benchmarks": benchmarks,
+        "raw_dir": str(raw_dir),
+        "num_classes": len(class_names(dataset)),
+        "files_used": sum(len(kept[benchmarks[0], s]) for s in SPLITS),
+        "excluded_missing_skeletons": excluded_missing,
+        "excluded_not_in_dataset": not_in_dataset,
+        "skipped": skipped,
+        "counts": {b: {s: len(kept[b, s]) for s in SPLITS} for b in benchmarks},
+        "arrays": sorted(kinds),
+        "complete": not (strict and skipped),
+    }
+    if strict and skipped:
+        for out in outputs.values():
+            out.tmp.unlink(missing_ok=True)
+        _write_json(out_dir / "prepare_report.json", report)
+        raise PrepareError(skipped)
+
+    for b in benchmarks:
+        for split in SPLITS:
+            rows = kept[b, split]
+            for kind in kinds:
+                out = outputs[b, split, kind]
+                os.replace(out.tmp, out.path)
+            for kind in ("bone", "joint_bone"):
+                stale = out_dir / b / f"{split}_data_{kind}.npy"
+                if kind not in kinds and stale.exists():
+                    log.info("removing %s: not requested, would not match the new joints", stale)
+                    stale.unlink()
+            num_frames = out_dir / b / f"{split}_num_frames.npy"
+            tmp = num_frames.with_name(num_frames.name + PARTIAL)
+            with open(tmp, "wb") as f:
+                np.save(f, np.asarray(lengths[b, split], dtype=np.int64))
+            os.replace(tmp, num_frames)
+            write_labels(out_dir / b / f"{split}_label.pkl", [names[i] for i in rows],
+                         [label_of(names[i], dataset) for i in rows])  # fmt: skip
+        _write_json(out_dir / b / "label_names.json", class_names(dataset))
+    _write_json(out_dir / "prepare_report.json", report)
+    log.info("prepared %s: %s; %d file(s) skipped", dataset, report["counts"], len(skipped))
+    return report

@@ -1,0 +1,395 @@
+"""Experiment configuration: frozen dataclasses that map one to one onto the YAML files in ``configs/``.
+
+An experiment YAML has the sections ``data``, ``model`` (a preset plus ``ModelConfig`` overrides), ``train``,
+and the keys ``name`` and ``out_dir``; ``configs/<profile>/profile.yaml`` describes a profile (dataset, folders,
+the paper's numbers) whose stream configs live beside it as ``<stream>.yaml`` and ``<stream>_bones.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from sttr.models import ModelConfig
+from sttr.repo import repo_root
+
+STREAMS = ("stgcn", "spatial", "temporal")
+MODALITIES = {"joint": 3, "bone": 3, "joint_bone": 6}  # modality -> input channels
+AMP_MODES = (None, "bf16", "fp16")
+DATASETS = ("ntu60", "ntu120", "synthetic")
+# Environment variable that overrides the raw NTU folder of the NTU profiles.
+NTU_RAW_ENV = "STTR_NTU_RAW"
+
+
+class ConfigError(ValueError):
+    """A configuration that is malformed or does not fit its data; the message names the file and field."""
+
+
+def _root_of(start: str | Path | None = None) -> Path:
+    """The repository root at or above ``start``, else the one holding this package (configs outside the repo)."""
+    try:
+        return repo_root(start)
+    except FileNotFoundError:
+        return repo_root(Path(__file__))
+
+
+def _resolve(path: str | Path, root: Path) -> str:
+    p = Path(os.path.expanduser(str(path)))
+    return str(p if p.is_absolute() else (root / p))
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the prepared split lives and how samples are read (see ``SkeletonDataset.from_dir``)."""
+
+    dir: str
+    modality: str = "joint"
+    window: int | None = None
+    resample: bool = False
+    random_shift: bool = False
+    random_move: bool = False
+    random_choose: bool = False
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise ConfigError(f"data.modality: expected one of {sorted(MODALITIES)}, got {self.modality!r}")
+        if self.window is not None and (not isinstance(self.window, int) or self.window < 1):
+            raise ConfigError(f"data.window: expected a positive integer or null, got {self.window!r}")
+        if self.resample and self.window is None:
+            raise ConfigError("data.resample: true needs data.window (the number of frames to resample to)")
+        if not isinstance(self.num_workers, int) or self.num_workers < 0:
+            raise ConfigError(f"data.num_workers: expected an integer >= 0, got {self.num_workers!r}")
+
+    @property
+    def channels(self) -> int:
+        """Input channels the modality produces (3 for joints or bones, 6 for both)."""
+        return MODALITIES[self.modality]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation recipe; the defaults are the paper's (SGD Nesterov, lr 0.1 x0.1 at 60 and 90, 120 epochs).
+
+    ``batch_size`` is per process and per forward pass: the effective batch is
+    ``batch_size * grad_accum * world_size``.
+    """
+
+    epochs: int = 120
+    batch_size: int = 32
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 1e-4
+    milestones: tuple[int, ...] = (60, 90)
+    gamma: float = 0.1
+    grad_accum: int = 1
+    amp: str | None = None
+    compile: bool = False
+    sync_bn: bool = False
+    seed: int = 1
+    device: str = "auto"
+    eval_every: int = 1
+    max_batches: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "milestones", tuple(self.milestones))
+        for name in ("epochs", "batch_size", "grad_accum", "eval_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"train.{name}: expected a positive integer, got {value!r}")
+        if self.max_batches is not None and (not isinstance(self.max_batches, int) or self.max_batches < 1):
+            raise ConfigError(f"train.max_batches: expected a positive integer or null, got {self.max_batches!r}")
+        if list(self.milestones) != sorted(set(self.milestones)):
+            raise ConfigError(f"train.milestones: expected strictly increasing epochs, got {list(self.milestones)}")
+        if self.amp not in AMP_MODES:
+            raise ConfigError(f"train.amp: expected null, 'bf16' or 'fp16', got {self.amp!r}")
+        if not (self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda")):
+            raise ConfigError(f"train.device: expected 'auto', 'cpu' or 'cuda[:i]', got {self.device!r}")
+        if self.lr <= 0 or self.gamma <= 0 or self.weight_decay < 0 or self.momentum < 0:
+            raise ConfigError("train: expected lr > 0, gamma > 0, weight_decay >= 0, momentum >= 0")
+
+
+def model_config_from_section(section: Mapping[str, Any], where: str = "model") -> ModelConfig:
+    """Build a ``ModelConfig`` from a YAML ``model`` section: ``preset`` (+ ``bones``) plus field overrides.
+
+    Without ``preset`` the section is a full ``ModelConfig.to_dict()`` (as stored in checkpoints).
+    """
+    section = dict(section)
+    if "preset" not in section:
+        return ModelConfig.from_dict(section)
+    preset = section.pop("preset")
+    if preset not in ("paper", "small"):
+        raise ConfigError(f"{where}.preset: expected 'paper' or 'small', got {preset!r}")
+    stream = section.pop("stream", None)
+    if stream not in STREAMS:
+        raise ConfigError(f"{where}.stream: expected one of {list(STREAMS)}, got {stream!r}")
+    bones = bool(section.pop("bones", False))
+    num_classes = int(section.pop("num_classes", 60))
+    base = getattr(ModelConfig, preset)(stream, bones=bones, num_classes=num_classes)
+    names = {f.name for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(section) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; expected preset, bones or ModelConfig fields {sorted(names)}")
+    section = {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+    try:
+        return dataclasses.replace(base, **section)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{where}: {err}") from err
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One training run: data, model, recipe, and where its outputs go (``out_dir``)."""
+
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out_dir: str = "runs/experiment"
+    name: str = "experiment"
+    source: str = field(default="<dict>", compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (YAML- and checkpoint-safe) from which ``from_dict`` rebuilds this config."""
+        train = dataclasses.asdict(self.train)
+        train["milestones"] = list(self.train.milestones)
+        return {
+            "name": self.name,
+            "out_dir": self.out_dir,
+            "data": dataclasses.asdict(self.data),
+            "model": self.model.to_dict(),
+            "train": train,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], source: str = "<dict>", root: Path | None = None) -> "ExperimentConfig":
+        """Build from a plain dict; unknown keys raise ``ConfigError`` naming the key and ``source``.
+
+        Relative ``data.dir`` and ``out_dir`` are resolved against ``root`` (default: the repository root).
+        """
+        root = _root_of() if root is None else root
+        top = {"name", "out_dir", "data", "model", "train"}
+        _check_keys(d, top, "", source)
+        for key in ("data", "model"):
+            if not isinstance(d.get(key), Mapping):
+                raise ConfigError(f"{source}: section {key!r} is missing or not a mapping")
+        data_keys = {f.name for f in dataclasses.fields(DataConfig)}
+        train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+        _check_keys(d["data"], data_keys, "data.", source)
+        _check_keys(d.get("train") or {}, train_keys, "train.", source)
+        if "dir" not in d["data"]:
+            raise ConfigError(f"{source}: data.dir is required (the prepared split folder)")
+        try:
+            data = DataConfig(**{**d["data"], "dir": _resolve(d["data"]["dir"], root)})
+            train = TrainConfig(**(d.get("train") or {}))
+            model = model_config_from_section(d["model"])
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}") from err
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{source}: model: {err}") from err
+        name = str(d.get("name", Path(source).stem if source != "<dict>" else "experiment"))
+        out_dir = _resolve(d.get("out_dir", f"runs/{name}"), root)
+        return cls(data=data, model=model, train=train, out_dir=out_dir, name=name, source=source)
+
+
+def _check_keys(section: Mapping[str, Any], allowed: set[str], prefix: str, source: str) -> None:
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key(s) {[prefix + k for k in unknown]}; expected one of {sorted(prefix + a for a in allowed)}"
+        )
+
+
+def apply_overrides(d: dict[str, Any], overrides: Sequence[str], source: str = "<overrides>") -> dict[str, Any]:
+    """Apply dotted ``section.key=value`` overrides (values parsed as YAML) to a nested dict, in place."""
+    model_keys = {"preset", "bones"} | {f.name for f in dataclasses.fields(ModelConfig)}
+    allowed = {
+        "data": {f.name for f in dataclasses.fields(DataConfig)},
+        "train": {f.name for f in dataclasses.fields(TrainConfig)},
+        "model": model_keys,
+    }
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected KEY=VALUE, e.g. train.epochs=2")
+        key, text = item.split("=", 1)
+        value = yaml.safe_load(text) if text != "" else None
+        parts = key.strip().split(".")
+        if len(parts) == 1 and parts[0] in ("name", "out_dir"):
+            d[parts[0]] = value
+        elif len(parts) == 2 and parts[0] in allowed and parts[1] in allowed[parts[0]]:
+            d.setdefault(parts[0], {})[parts[1]] = value
+        else:
+            raise ConfigError(
+                f"override {item!r} for {source}: unknown key {key!r}; expected name, out_dir, "
+                "data.<field>, model.<field> or train.<field>"
+            )
+    return d
+
+
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Read an experiment YAML, apply dotted overrides (``train.epochs=2``) and build the config."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    with open(path) as f:
+        d = yaml.safe_load(f) or {}
+    if not isinstance(d, dict):
+        raise ConfigError(f"{path}: expected a mapping with sections data, model, train")
+    apply_overrides(d, overrides, str(path))
+    return ExperimentConfig.from_dict(d, source=str(path), root=_root_of(path.parent))
+
+
+def split_files(split_dir: str | Path, split: str) -> tuple[Path, Path]:
+    """The data and label files of one split in the 2s-AGCN layout."""
+    split_dir = Path(split_dir)
+    return split_dir / f"{split}_data_joint.npy", split_dir / f"{split}_label.pkl"
+
+
+def validate(cfg: ExperimentConfig) -> None:
+    """Check the config against its data before training: files, shapes, channels, classes; raise ``ConfigError``."""
+    where = cfg.source
+    split_dir = Path(cfg.data.dir)
+    if not split_dir.is_dir():
+        raise ConfigError(f"{where}: data.dir {split_dir} does not exist (prepare the data first)")
+    channels = cfg.data.channels
+    max_label = -1
+    if cfg.model.in_channels != channels:
+        raise ConfigError(
+            f"{where}: data.modality {cfg.data.modality!r} gives {channels} input channels but the model expects "
+            f"model.in_channels={cfg.model.in_channels} (use modality 'joint_bone' for a bones model, 'joint' otherwise)"
+        )
+    for split in ("train", "val"):
+        data_path, label_path = split_files(split_dir, split)
+        for p in (data_path, label_path):
+            if not p.is_file():
+                raise ConfigError(f"{where}: data.dir {split_dir} lacks {p.name}")
+        arr = np.load(data_path, mmap_mode="r")
+        if arr.ndim != 5 or arr.shape[1] != 3:
+            raise ConfigError(f"{data_path}: expected joints of shape (N, 3, T, V, M), found {tuple(arr.shape)}")
+        n, _, t, v, m = arr.shape
+        if v != cfg.model.num_joints:
+            raise ConfigError(f"{data_path}: {v} joints but model.num_joints={cfg.model.num_joints}")
+        if m != cfg.model.num_persons:
+            raise ConfigError(f"{data_path}: {m} persons but model.num_persons={cfg.model.num_persons}")
+        if cfg.data.window is not None and cfg.data.window > t and not cfg.data.resample:
+            raise ConfigError(f"{where}: data.window={cfg.data.window} exceeds the {t} stored frames (or set data.resample)")
+        try:
+            with open(label_path, "rb") as f:
+                names, labels = pickle.load(f)
+        except Exception as err:  # noqa: BLE001 - any unreadable pickle is reported the same way
+            raise ConfigError(f"{label_path}: expected a pickle of (sample_names, labels): {err}") from err
+        labels = np.asarray(labels)
+        if len(labels) != n or len(names) != n:
+            raise ConfigError(f"{label_path}: {len(names)} names and {len(labels)} labels for {n} samples in {data_path.name}")
+        if n == 0:
+            raise ConfigError(f"{data_path}: the {split} split is empty")
+        if labels.min() < 0:
+            raise ConfigError(f"{label_path}: labels must be 0-based, found {int(labels.min())}")
+        if int(labels.max()) + 1 > cfg.model.num_classes:
+            raise ConfigError(
+                f"{label_path}: largest label {int(labels.max())} needs at least {int(labels.max()) + 1} classes "
+                f"but model.num_classes={cfg.model.num_classes}"
+            )
+        max_label = max(max_label, int(labels.max()))
+    names_path = split_dir / "label_names.json"
+    if names_path.is_file():
+        class_names = json.loads(names_path.read_text())
+        if len(class_names) < max_label + 1:
+            raise ConfigError(f"{names_path}: {len(class_names)} class names for labels up to {max_label}")
+
+
+@dataclass(frozen=True)
+class SynthSpec:
+    """How a synthetic profile generates its data (``python -m sttr synth``)."""
+
+    seed: int = 0
+    max_samples: int | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A family of experiments on one dataset and benchmark, with its folders and the paper's numbers (%)."""
+
+    name: str
+    description: str
+    dataset: str
+    benchmark: str
+    raw_dir: Path
+    prepared_dir: Path
+    runs_dir: Path
+    folder: Path
+    synth: SynthSpec | None = None
+    paper: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @property
+    def split_dir(self) -> Path:
+        """The prepared arrays of this profile's benchmark: ``prepared_dir/<benchmark>`` (prepare-ntu's layout)."""
+        return self.prepared_dir / self.benchmark
+
+    def config_path(self, stream: str, bones: bool = False) -> Path:
+        """The YAML of one stream (``stgcn``, ``spatial``, ``temporal``), with joints+bones when ``bones``."""
+        if stream not in STREAMS:
+            raise ConfigError(f"profile {self.name}: unknown stream {stream!r}; expected one of {list(STREAMS)}")
+        return self.folder / f"{stream}{'_bones' if bones else ''}.yaml"
+
+    def paper_top1(self, stream: str, bones: bool = False) -> float | None:
+        """The paper's top-1 (%) for a stream (or ``fused``), or None where the paper gives none."""
+        return self.paper.get(stream, {}).get("bones" if bones else "joints")
+
+
+PROFILE_KEYS = {"name", "description", "dataset", "benchmark", "raw_dir", "prepared_dir", "runs_dir", "synth", "paper"}
+
+
+def configs_dir() -> Path:
+    """The repository's ``configs/`` folder."""
+    return repo_root(Path(__file__)) / "configs"
+
+
+def list_profiles() -> list[str]:
+    """Names of the profiles under ``configs/`` (folders holding a profile.yaml)."""
+    return sorted(p.parent.name for p in configs_dir().glob("*/profile.yaml"))
+
+
+def load_profile(name: str) -> Profile:
+    """Read ``configs/<name>/profile.yaml``; paths become absolute (repository root), raw NTU from $STTR_NTU_RAW."""
+    folder = configs_dir() / name
+    path = folder / "profile.yaml"
+    if not path.is_file():
+        raise ConfigError(f"profile {name!r}: {path} not found; available: {list_profiles()}")
+    d = yaml.safe_load(path.read_text()) or {}
+    _check_keys(d, PROFILE_KEYS, "", str(path))
+    if d.get("dataset") not in DATASETS:
+        raise ConfigError(f"{path}: dataset: expected one of {list(DATASETS)}, got {d.get('dataset')!r}")
+    root = _root_of(folder)
+    raw = d["raw_dir"]
+    if d["dataset"] != "synthetic" and os.environ.get(NTU_RAW_ENV):
+        raw = os.environ[NTU_RAW_ENV]
+    synth = d.get("synth")
+    if synth is not None:
+        _check_keys(synth, {"seed", "max_samples"}, "synth.", str(path))
+        synth = SynthSpec(**synth)
+    paper = {k: dict(v) for k, v in (d.get("paper") or {}).items()}
+    for stream, row in paper.items():
+        if stream not in (*STREAMS, "fused"):
+            raise ConfigError(f"{path}: paper.{stream}: expected a stream name or 'fused'")
+        _check_keys(row, {"joints", "bones"}, f"paper.{stream}.", str(path))
+    return Profile(
+        name=str(d.get("name", name)),
+        description=str(d.get("description", "")),
+        dataset=d["dataset"],
+        benchmark=str(d.get("benchmark", "")),
+        raw_dir=Path(_resolve(raw, root)),
+        prepared_dir=Path(_resolve(d["prepared_dir"], root)),
+        runs_dir=Path(_resolve(d["runs_dir"], root)),
+        folder=folder,
+        synth=synth,
+        paper=paper,
+    )

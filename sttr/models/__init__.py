@@ -1,0 +1,86 @@
+"""ST-TR stream networks (S-TR, T-TR, ST-GCN baseline), their units, presets and the paper's parameter tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sttr.models.attention import DropAttention, SpatialSelfAttention, TemporalSelfAttention
+from sttr.models.config import ModelConfig
+from sttr.models.network import STTRNet, STTRUnit, build_model, count_parameters
+from sttr.models.official import load_official
+from sttr.models.units import UnitGCN, UnitTCN
+from sttr.skeleton import adjacency_subsets
+
+__all__ = [
+    "DropAttention",
+    "ModelConfig",
+    "STTRNet",
+    "STTRUnit",
+    "SpatialSelfAttention",
+    "TemporalSelfAttention",
+    "UnitGCN",
+    "UnitTCN",
+    "build_model",
+    "count_parameters",
+    "load_official",
+    "paper_parameter_table",
+    "table_1b",
+]
+
+# The authors' trainable-parameter counts (reference README, sec. 2): (stream, bones, classes) -> count.
+AUTHORS_PARAMETERS: dict[tuple[str, bool, int], int] = {
+    ("spatial", False, 60): 3_075_338, ("spatial", False, 120): 3_090_758,
+    ("spatial", True, 60): 12_126_348, ("spatial", True, 120): 12_157_128,
+    ("temporal", False, 60): 1_768_870, ("temporal", False, 120): 1_784_290,
+    ("temporal", True, 60): 6_840_914, ("temporal", True, 120): 6_871_694,
+    ("stgcn", False, 60): 3_101_030, ("stgcn", False, 120): 3_116_450,
+    ("stgcn", True, 60): 12_290_514, ("stgcn", True, 120): 12_321_294,
+}  # fmt: skip
+
+# Paper Table 1b (x10^4) and the authors' exact counts of single modules at C_in = C_out = 256.
+TABLE_1B: dict[str, tuple[float, int]] = {
+    "GCN": (19.9, 199_763),
+    "SSA": (17.8, 177_792),
+    "TCN": (59.0, 590_592),
+    "TSA": (17.7, 177_792),
+}
+
+
+def table_1b(channels: int = 256, heads: int = 8) -> pd.DataFrame:
+    """Paper Table 1b: parameters of GCN, SSA, TCN and TSA at C_in = C_out = ``channels``, ours vs paper."""
+    cfg = ModelConfig(heads=heads)
+    d_k = cfg.d_k(channels)
+    a = adjacency_subsets()
+    modules = {
+        "GCN": UnitGCN(channels, channels, a),
+        "SSA": SpatialSelfAttention(channels, channels, d_k, heads, cfg.num_joints),
+        "TCN": UnitTCN(channels, channels, kernel_size=9),
+        "TSA": TemporalSelfAttention(channels, channels, d_k, heads, cfg.num_joints),
+    }
+    rows = [
+        {
+            "module": name,
+            "parameters": count_parameters(module),
+            "paper_x1e4": TABLE_1B[name][0],
+            "authors": TABLE_1B[name][1],
+        }
+        for name, module in modules.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def paper_parameter_table() -> pd.DataFrame:
+    """The twelve paper presets (3 streams x joints/bones x 60/120 classes): our count vs the authors'."""
+    rows = []
+    for (stream, bones, classes), authors in AUTHORS_PARAMETERS.items():
+        model = build_model(ModelConfig.paper(stream, bones=bones, num_classes=classes))
+        rows.append(
+            {
+                "stream": stream,
+                "bones": bones,
+                "num_classes": classes,
+                "parameters": count_parameters(model),
+                "authors": authors,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,224 @@
+"""Spatial (SSA) and temporal (TSA) self-attention units with DropAttention (paper Sec. 3, Eqs. 3-6).
+
+Two paths compute the same function: a fused one through ``scaled_dot_product_attention`` with
+DropAttention as a per-key boolean mask, and an explicit matmul + softmax one (the authors' math,
+renormalising the kept weights by their row sum + 1e-8) that also returns the attention weights.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sttr.models.units import UnitTCN, joint_batch_norm
+
+
+class DropAttention(nn.Module):
+    """DropAttention: in training, per (token group, head) one Bernoulli(1 - p) keep-flag per key,
+    shared by all queries; the kept weights are renormalised to sum to one (zeros if none is kept)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        self.p = p
+
+    def sample(self, batch: int, heads: int, keys: int, device: torch.device) -> torch.Tensor | None:
+        """Keep-mask (batch, heads, 1, keys) bool, or None when inactive (eval mode or p == 0)."""
+        if not self.training or self.p <= 0:
+            return None
+        # uniform < 1 - p: the same Bernoulli(1 - p) flags, several times cheaper than torch.bernoulli on CPU
+        return torch.rand(batch, heads, 1, keys, device=device) < 1.0 - self.p
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+def attend(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    keep: torch.Tensor | None = None,
+    fused: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Multi-head attention over (B, N_h, L, d) tensors: softmax(q k^T / sqrt(d_k/N_h)) v.
+
+    ``keep`` (B, N_h, 1, L) bool drops keys as DropAttention does. Returns (output, weights); weights
+    is None on the fused path.
+    """
+    if fused:
+        if keep is None:
+            return F.scaled_dot_product_attention(q, k, v), None
+        any_kept = keep.any(dim=-1, keepdim=True)  # (B, N_h, 1, 1)
+        # a row with every key dropped attends to all keys and is zeroed after: zeros like the authors, no NaN
+        mask = keep | ~any_kept  # (B, N_h, 1, L)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return out * any_kept.to(out.dtype), None
+    scale = q.shape[-1] ** -0.5
+    weights = torch.softmax(torch.matmul(q * scale, k.transpose(-2, -1)), dim=-1)  # (B, N_h, L, L)
+    if keep is not None:
+        weights = weights * keep.to(weights.dtype)
+        weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-8)
+    return torch.matmul(weights, v), weights
+
+
+class _Projections(nn.Module):
+    """The qkv projection (C_in -> 2*d_k + d_v) and the output projection (d_v -> d_v) of one unit."""
+
+    def __init__(self, in_channels: int, qkv_channels: int, d_v: int, kernel: tuple[int, int]) -> None:
+        super().__init__()
+        self.qkv_conv = nn.Conv2d(in_channels, qkv_channels, kernel_size=kernel, stride=kernel)
+        self.attn_out = nn.Conv2d(d_v, d_v, kernel_size=1)
+
+
+class _SelfAttention(nn.Module):
+    """Shared body of SSA and TSA: input BN, qkv projection, heads over a token axis, output projection."""
+
+    token_axis: str = "V"
+
+    def __init__(
+        self,
+        in_channels: int,
+        d_k: int,
+        d_v: int,
+        heads: int,
+        num_joints: int,
+        stride: int = 1,
+        drop_attention: float = 0.5,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.d_k, self.d_v, self.heads, self.stride = d_k, d_v, heads, stride
+        self.fused = fused
+        self.data_bn = nn.BatchNorm1d(in_channels * num_joints)
+        kernel = (1, stride) if self.token_axis == "T" else (1, 1)
+        projections = _Projections(in_channels, 2 * d_k + d_v, d_v, kernel)
+        if self.token_axis == "V":
+            self.attention_conv = projections  # the authors' SSA keys: attention_conv.{qkv_conv,attn_out}
+        else:
+            self.qkv_conv, self.attn_out = projections.qkv_conv, projections.attn_out
+        self.drop_attention = DropAttention(drop_attention)
+
+    def _convs(self) -> tuple[nn.Conv2d, nn.Conv2d]:
+        """(qkv_conv, attn_out), wherever the authors' key layout puts them."""
+        owner = self.attention_conv if self.token_axis == "V" else self
+        return owner.qkv_conv, owner.attn_out
+
+    def _project(self, x: torch.Tensor) -> torch.Tensor:
+        """qkv channels of the normalised input (N, C, T, V) -> (N, 2*d_k + d_v, T', V)."""
+        return self._convs()[0](x)
+
+    def _split(self, t: torch.Tensor, d: int) -> torch.Tensor:
+        """(N, d, T, V) -> (N*tokens-groups, N_h, L, d/N_h), heads taking contiguous channel groups."""
+        n, _, tt, vv = t.shape
+        t = t.reshape(n, self.heads, d // self.heads, tt, vv)  # (N, N_h, d_h, T, V)
+        if self.token_axis == "V":
+            return t.permute(0, 3, 1, 4, 2).reshape(n * tt, self.heads, vv, d // self.heads)  # (N*T, N_h, V, d_h)
+        return t.permute(0, 4, 1, 3, 2).reshape(n * vv, self.heads, tt, d // self.heads)  # (N*V, N_h, T, d_h)
+
+    def _merge(self, o: torch.Tensor, n: int, tt: int, vv: int) -> torch.Tensor:
+        """Inverse of ``_split`` for the values: -> (N, d_v, T, V), heads concatenated head-major."""
+        dh = self.d_v // self.heads
+        if self.token_axis == "V":
+            o = o.view(n, tt, self.heads, vv, dh).permute(0, 2, 4, 1, 3)  # (N, N_h, d_h, T, V)
+        else:
+            o = o.view(n, vv, self.heads, tt, dh).permute(0, 2, 4, 3, 1)  # (N, N_h, d_h, T, V)
+        return o.reshape(n, self.d_v, tt, vv)  # (N, d_v, T, V)
+
+    def use_fused(self, x: torch.Tensor) -> bool:
+        """Fused SDPA path when configured, else by device (CUDA: fused; CPU: explicit, measured equal)."""
+        return self.fused if self.fused is not None else x.is_cuda
+
+    def attention(
+        self, x: torch.Tensor, return_weights: bool = False, keep: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Attention branch on (N, C, T, V): returns (N, d_v, T', V) after the output projection and the
+        weights (N*groups, N_h, L, L) when asked. ``keep`` overrides the sampled DropAttention mask."""
+        h = joint_batch_norm(self.data_bn, x)  # (N, C, T, V)
+        qkv = self._project(h)  # (N, 2*d_k + d_v, T', V)
+        n, _, tt, vv = qkv.shape
+        q, k, v = torch.split(qkv, [self.d_k, self.d_k, self.d_v], dim=1)
+        q, k, v = self._split(q, self.d_k), self._split(k, self.d_k), self._split(v, self.d_v)
+        if keep is None:
+            keep = self.drop_attention.sample(q.shape[0], self.heads, q.shape[2], q.device)
+        fused = self.use_fused(x) and not return_weights
+        o, weights = attend(q, k, v, keep=keep, fused=fused)  # (B, N_h, L, d_v/N_h)
+        return self._convs()[1](self._merge(o, n, tt, vv)), weights
+
+
+class SpatialSelfAttention(_SelfAttention):
+    """SSA unit: per-frame multi-head self-attention among the joints, y = ReLU(BN(SSA(x) [+ x])).
+
+    The inner skip is used only when C_in == C_out (as in the authors' code). Weights: (N*T, N_h, V, V).
+    """
+
+    token_axis = "V"
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        d_k: int,
+        heads: int,
+        num_joints: int,
+        drop_attention: float = 0.5,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(in_channels, d_k, out_channels, heads, num_joints, 1, drop_attention, fused)
+        self.skip = in_channels == out_channels
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU()
+
+    def forward(
+        self, x: torch.Tensor, return_weights: bool = False, keep: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(N, C_in, T, V) -> ((N, C_out, T, V), weights (N*T, N_h, V, V) or None)."""
+        z, weights = self.attention(x, return_weights, keep)
+        if self.skip:
+            z = z + x
+        return self.relu(self.bn(z)), weights
+
+
+class TemporalSelfAttention(_SelfAttention):
+    """TSA unit: per-joint multi-head self-attention among frames, strided by a (1, s) qkv conv.
+
+    y = ReLU(BN(TSA(x) + r)), r = x or a stride-s 1x1 TCN. Any T works: time is zero-padded (after the
+    input BN) to a multiple of the stride, so T' = ceil(T / s) like the strided TCN and residuals; for T
+    divisible by s nothing is padded and the result equals the authors'. Weights: (N*V, N_h, T', T').
+    """
+
+    token_axis = "T"
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        d_k: int,
+        heads: int,
+        num_joints: int,
+        stride: int = 1,
+        drop_attention: float = 0.5,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(in_channels, d_k, out_channels, heads, num_joints, stride, drop_attention, fused)
+        if in_channels == out_channels and stride == 1:
+            self.down: nn.Module = nn.Identity()
+        else:
+            self.down = UnitTCN(in_channels, out_channels, kernel_size=1, stride=stride)
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU()
+
+    def _project(self, x: torch.Tensor) -> torch.Tensor:
+        """Strided qkv over time; the (1, s) kernel of the authors' key shape is applied along T."""
+        s = self.stride
+        pad = (-x.shape[2]) % s
+        if pad:
+            x = F.pad(x, (0, 0, 0, pad))  # (N, C, T + pad, V)
+        w = self.qkv_conv.weight.view(self.qkv_conv.out_channels, -1, s, 1)  # (C_qkv, C_in, s, 1): along T
+        return F.conv2d(x, w, self.qkv_conv.bias, stride=(s, 1))  # (N, C_qkv, ceil(T/s), V)
+
+    def forward(
+        self, x: torch.Tensor, return_weights: bool = False, keep: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(N, C_in, T, V) -> ((N, C_out, ceil(T/s), V), weights (N*V, N_h, T', T') or None)."""
+        z, weights = self.attention(x, return_weights, keep)
+        return self.relu(self.bn(z + self.down(x))), weights

@@ -1,0 +1,144 @@
+"""ModelConfig: one frozen dataclass for the three stream networks (S-TR, T-TR, ST-GCN) and its presets.
+
+The authors thread dozens of boolean flags through every constructor; here the configuration is data,
+validated at construction, with the paper's presets (reference README, sections 1-2) as named constructors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+STREAMS = ("spatial", "temporal", "stgcn")
+
+# Unit plan of the backbone: (index into widths of C_in, index of C_out, temporal stride); reference sec. 1.3.
+UNIT_PLAN: tuple[tuple[int, int, int], ...] = (
+    (0, 0, 1), (0, 0, 1), (0, 0, 1),
+    (0, 1, 2), (1, 1, 1), (1, 1, 1),
+    (1, 2, 2), (2, 2, 1), (2, 2, 1),
+)  # fmt: skip
+
+# Unit receiving the raw coordinates concatenated to its input (reference sec. 1.4).
+RAW_INPUT_UNIT = 3
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Configuration of one stream network; ``attention_from`` defaults to ``widths[1]`` (units 3..8 attend)."""
+
+    stream: str = "spatial"
+    in_channels: int = 3
+    num_classes: int = 60
+    widths: tuple[int, int, int] = (64, 128, 256)
+    heads: int = 8
+    dk_factor: float = 0.25
+    dv_factor: float = 1.0
+    dropout: float = 0.5
+    drop_attention: float = 0.5
+    num_persons: int = 2
+    num_joints: int = 25
+    attention_from: int | None = None
+    fused_attention: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.stream not in STREAMS:
+            raise ValueError(f"ModelConfig.stream: expected one of {STREAMS}, got {self.stream!r}")
+        widths = tuple(self.widths)
+        if len(widths) != 3 or not all(isinstance(w, int) and w > 0 for w in widths):
+            raise ValueError(f"ModelConfig.widths: expected three positive ints (w0, w1, w2), got {self.widths!r}")
+        object.__setattr__(self, "widths", widths)
+        for name in ("in_channels", "num_classes", "heads", "num_persons", "num_joints"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"ModelConfig.{name}: expected a positive int, got {value!r}")
+        for name in ("dropout", "drop_attention"):
+            value = getattr(self, name)
+            if not 0.0 <= float(value) < 1.0:
+                raise ValueError(f"ModelConfig.{name}: expected a probability in [0, 1), got {value!r}")
+        if not 0.0 < float(self.dk_factor) <= 1.0:
+            raise ValueError(f"ModelConfig.dk_factor: expected a value in (0, 1], got {self.dk_factor!r}")
+        if float(self.dv_factor) != 1.0:
+            raise ValueError(
+                f"ModelConfig.dv_factor: expected 1.0 (the output projection maps d_v -> d_v = C_out), "
+                f"got {self.dv_factor!r}"
+            )
+        if self.attention_from is None:
+            object.__setattr__(self, "attention_from", widths[1])
+        if not isinstance(self.attention_from, int) or self.attention_from < 1:
+            raise ValueError(f"ModelConfig.attention_from: expected a positive int width, got {self.attention_from!r}")
+        if self.fused_attention not in (None, True, False):
+            raise ValueError(f"ModelConfig.fused_attention: expected True, False or None, got {self.fused_attention!r}")
+        if self.stream != "stgcn":
+            for width in sorted({w for w in widths if w >= self.attention_from}):
+                dk, dv = self.d_k(width), self.d_v(width)
+                if dk < self.heads or dk % self.heads or dv % self.heads:
+                    raise ValueError(
+                        f"ModelConfig.heads: d_k={dk} and d_v={dv} (width {width}, dk_factor {self.dk_factor}) "
+                        f"must be multiples of N_h={self.heads}"
+                    )
+
+    def d_k(self, width: int) -> int:
+        """Key/query channels of an attention unit with ``width`` output channels: floor(dk_factor * C_out)."""
+        return int(self.dk_factor * width)
+
+    def d_v(self, width: int) -> int:
+        """Value channels of an attention unit with ``width`` output channels: floor(dv_factor * C_out)."""
+        return int(self.dv_factor * width)
+
+    def units(self) -> list[tuple[int, int, int, bool]]:
+        """The nine backbone units as (C_in, C_out, stride, attention); unit 3 also takes the raw input."""
+        plan = []
+        for i, (a, b, stride) in enumerate(UNIT_PLAN):
+            c_in = self.widths[a] + (self.in_channels if i == RAW_INPUT_UNIT else 0)
+            c_out = self.widths[b]
+            attention = self.stream != "stgcn" and c_out >= self.attention_from
+            plan.append((c_in, c_out, stride, attention))
+        return plan
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON/YAML-safe dict (tuples become lists); ``from_dict`` inverts it."""
+        d = asdict(self)
+        d["widths"] = list(self.widths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        """Build from ``to_dict`` output (or a YAML mapping); unknown keys raise naming them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"ModelConfig.from_dict: unknown field(s) {unknown}; expected a subset of {sorted(known)}")
+        d = dict(d)
+        if "widths" in d:
+            d["widths"] = tuple(d["widths"])
+        return cls(**d)
+
+    @classmethod
+    def paper(cls, stream: str, bones: bool = False, num_classes: int = 60, **overrides: Any) -> ModelConfig:
+        """The paper's configuration: N_h=8, d_k=d_v factors 0.25/1, dropout and DropAttention 0.5,
+        widths 64/128/256 (doubled, with 6 input channels, for joints+bones)."""
+        widths = (128, 256, 512) if bones else (64, 128, 256)
+        base: dict[str, Any] = dict(
+            stream=stream, in_channels=6 if bones else 3, num_classes=num_classes, widths=widths
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    @classmethod
+    def small(cls, stream: str, bones: bool = False, num_classes: int = 60, **overrides: Any) -> ModelConfig:
+        """CPU-sized configuration: widths 16/32/64 (also with bones), otherwise as the paper (the
+        reduced models of the authors' reference tensors)."""
+        base: dict[str, Any] = dict(
+            stream=stream, in_channels=6 if bones else 3, num_classes=num_classes, widths=(16, 32, 64)
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> ModelConfig:
+        """Named preset ("paper" or "small"); ``overrides`` may include stream, bones, num_classes and any field."""
+        presets = {"paper": cls.paper, "small": cls.small}
+        if name not in presets:
+            raise ValueError(f"ModelConfig.preset: unknown preset {name!r}; expected one of {sorted(presets)}")
+        stream = overrides.pop("stream", "spatial")
+        return presets[name](stream, **overrides)

@@ -1,0 +1,128 @@
+"""SSA, TSA and DropAttention: fused == explicit path (train and eval), fully dropped rows give zeros."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sttr.models.attention import DropAttention, SpatialSelfAttention, TemporalSelfAttention, attend
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _qkv(b=6, h=4, length=7, d=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(b, h, length, d, generator=g, dtype=torch.float64) for _ in range(3)]
+
+
+def test_attend_paths_equal_without_mask():
+    q, k, v = _qkv()
+    fused, none = attend(q, k, v, fused=True)
+    explicit, weights = attend(q, k, v, fused=False)
+    assert none is None
+    torch.testing.assert_close(fused, explicit)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(6, 4, 7, dtype=torch.float64))
+
+
+def test_attend_paths_equal_with_keep_mask_and_dropped_rows_are_zero():
+    q, k, v = _qkv()
+    keep = torch.rand(6, 4, 1, 7, generator=torch.Generator().manual_seed(1)) < 0.5
+    keep[0, 1] = False  # every key of this (group, head) dropped
+    keep[2, 3] = False
+    for t in (q, k, v):
+        t.requires_grad_(True)
+    fused, _ = attend(q, k, v, keep=keep, fused=True)
+    explicit, weights = attend(q, k, v, keep=keep, fused=False)
+    torch.testing.assert_close(fused, explicit)
+    assert torch.isfinite(fused).all() and torch.isfinite(explicit).all()
+    assert (fused[0, 1] == 0).all() and (explicit[0, 1] == 0).all() and (fused[2, 3] == 0).all()
+    # dropped keys get no weight; kept weights renormalised to one
+    assert (weights.masked_select(~keep.expand_as(weights)) == 0).all()
+    rows = keep.any(-1).squeeze(-1)  # (B, N_h)
+    torch.testing.assert_close(weights.sum(-1)[rows], torch.ones_like(weights.sum(-1)[rows]))
+    grads_f = torch.autograd.grad(fused.sum(), (q, k, v))
+    grads_e = torch.autograd.grad(explicit.sum(), (q, k, v))
+    for gf, ge in zip(grads_f, grads_e):
+        assert torch.isfinite(gf).all()
+        # the explicit path's +1e-8 in the renormalisation (the authors') leaves ~1e-7 in q/k gradients
+        torch.testing.assert_close(gf, ge, atol=1e-6, rtol=1e-5)
+
+
+def test_drop_attention_mask_shape_rate_and_modes():
+    drop = DropAttention(0.5)
+    torch.manual_seed(0)
+    keep = drop.sample(400, 8, 25, torch.device("cpu"))
+    assert keep.shape == (400, 8, 1, 25) and keep.dtype == torch.bool
+    assert abs(keep.float().mean().item() - 0.5) < 0.01
+    assert drop.eval().sample(4, 8, 25, torch.device("cpu")) is None
+    assert DropAttention(0.0).sample(4, 8, 25, torch.device("cpu")) is None
+
+
+def _units(fused):
+    torch.manual_seed(0)
+    ssa = SpatialSelfAttention(16, 16, d_k=8, heads=4, num_joints=25, drop_attention=0.5, fused=fused)
+    torch.manual_seed(0)
+    tsa = TemporalSelfAttention(16, 16, d_k=8, heads=4, num_joints=25, stride=2, drop_attention=0.5, fused=fused)
+    return ssa.double(), tsa.double()
+
+
+@pytest.mark.parametrize("train", [False, True], ids=["eval", "train"])
+def test_units_fused_equals_explicit(train):
+    """Same parameters and the same DropAttention mask (same seed): both paths give the same outputs and
+    gradients; train mode uses batch statistics and a sampled mask."""
+    x = torch.randn(3, 16, 10, 25, dtype=torch.float64)
+    outs = {}
+    for fused in (True, False):
+        for unit in _units(fused):
+            unit.train(train)
+            xi = x.clone().requires_grad_(True)
+            torch.manual_seed(7)
+            y, w = unit(xi)
+            (g,) = torch.autograd.grad(y.square().sum(), xi)
+            outs[(type(unit).__name__, fused)] = (y, g)
+            assert (w is None) == fused
+    for name in ("SpatialSelfAttention", "TemporalSelfAttention"):
+        yf, gf = outs[(name, True)]
+        ye, ge = outs[(name, False)]
+        # tolerance covers the explicit path's +1e-8 in the renormalisation (the authors' formula)
+        torch.testing.assert_close(yf, ye, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(gf, ge, atol=1e-6, rtol=1e-5)
+
+
+def test_weights_shapes_and_rows_sum_to_one():
+    ssa, tsa = _units(True)
+    x = torch.randn(2, 16, 10, 25, dtype=torch.float64)
+    y, w = ssa.eval()(x, return_weights=True)
+    assert y.shape == (2, 16, 10, 25) and w.shape == (2 * 10, 4, 25, 25)
+    y, w = tsa.eval()(x, return_weights=True)
+    assert y.shape == (2, 16, 5, 25) and w.shape == (2 * 25, 4, 5, 5)
+    torch.testing.assert_close(w.sum(-1), torch.ones(50, 4, 5, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("frames", [1, 5, 7, 9])
+def test_tsa_odd_lengths_pad_to_the_stride(frames):
+    """Odd T at a strided TSA: time is padded to a multiple of the stride, T' = ceil(T / 2) like the residual."""
+    _, tsa = _units(None)
+    x = torch.randn(2, 16, frames, 25, dtype=torch.float64)
+    y, w = tsa.eval()(x, return_weights=True)
+    assert y.shape == (2, 16, (frames + 1) // 2, 25)
+    assert w.shape[-1] == (frames + 1) // 2
+
+
+def test_every_key_dropped_in_train_mode_gives_finite_output():
+    """When DropAttention keeps no key (few frames: likely) the unit's output stays finite."""
+    for fused in (True, False):
+        ssa, tsa = _units(fused)
+        for unit in (ssa, tsa):
+            unit.train()
+            x = torch.randn(2, 16, 4, 25, dtype=torch.float64)
+            z, _ = unit.attention(x, keep=torch.zeros(1, 4, 1, 1, dtype=torch.bool))
+            assert torch.isfinite(z).all()
+            bias = unit._convs()[1].bias.view(1, -1, 1, 1)
+            torch.testing.assert_close(z, bias.expand_as(z))  # zero attention -> only the out-proj bias

@@ -1,0 +1,104 @@
+"""SkeletonDataset over 2s-AGCN files and the seeded loader factory."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sttr.data.dataset import SkeletonDataset, make_loader, random_move, random_shift, resample_frames
+from sttr.data.formats import write_agcn
+from sttr.data.preprocess import bones
+
+N = 6
+
+
+@pytest.fixture()
+def split_dir(tmp_path):
+    rng = np.random.default_rng(0)
+    data = np.zeros((N, 3, 300, 25, 2), dtype=np.float32)
+    lengths = np.array([40, 300, 64, 10, 100, 77])
+    for i, length in enumerate(lengths):
+        data[i, :, :length, :, 0] = rng.normal(size=(3, length, 25))
+    names = [f"S001C001P00{i + 1}R001A00{i + 1}" for i in range(N)]
+    write_agcn(tmp_path / "train_data_joint.npy", tmp_path / "train_label.pkl", data, names, [0, 1, 2, 0, 1, 2])
+    np.save(tmp_path / "train_num_frames.npy", lengths)
+    (tmp_path / "label_names.json").write_text(json.dumps(["drink water", "eat meal/snack", "brushing teeth"]))
+    return tmp_path
+
+
+def test_items_modalities_and_attributes(split_dir):
+    ds = SkeletonDataset.from_dir(split_dir, "train")
+    assert len(ds) == N and ds.num_classes == 3 and ds.class_names[1] == "eat meal/snack"
+    assert ds.sample_names[0] == "S001C001P001R001A001" and ds.labels == [0, 1, 2, 0, 1, 2]
+    x, label, index = ds[4]
+    assert x.dtype == torch.float32 and x.shape == (3, 300, 25, 2) and (label, index) == (1, 4)
+    raw = np.load(split_dir / "train_data_joint.npy")
+    np.testing.assert_array_equal(x.numpy(), raw[4])
+    xb, _, _ = SkeletonDataset.from_dir(split_dir, "train", modality="bone")[4]
+    np.testing.assert_allclose(xb.numpy(), bones(raw[4]), atol=1e-6)
+    xjb, _, _ = SkeletonDataset.from_dir(split_dir, "train", modality="joint_bone")[4]
+    assert xjb.shape == (6, 300, 25, 2)
+    np.testing.assert_allclose(xjb[3:].numpy(), bones(raw[4]), atol=1e-6)
+
+
+def test_window_resample_uses_valid_frames(split_dir):
+    ds = SkeletonDataset.from_dir(split_dir, "train", window=64, resample=True)
+    raw = np.load(split_dir / "train_data_joint.npy")
+    x, _, _ = ds[0]  # 40 valid frames -> 64
+    assert x.shape == (3, 64, 25, 2)
+    np.testing.assert_allclose(x[:, 0].numpy(), raw[0, :, 0], atol=1e-6)
+    np.testing.assert_allclose(x[:, -1].numpy(), raw[0, :, 39], atol=1e-6)
+    assert x[:, :, :, 0].abs().sum(dim=(0, 2)).min() > 0  # no zero-padding frames sampled
+    x2, _, _ = ds[2]  # exactly 64 valid frames: unchanged
+    np.testing.assert_allclose(x2.numpy(), raw[2, :, :64], atol=1e-6)
+    cropped, _, _ = SkeletonDataset.from_dir(split_dir, "train", window=32)[1]
+    np.testing.assert_array_equal(cropped.numpy(), raw[1, :, :32])
+    x = np.arange(10, dtype=np.float32).reshape(1, 10, 1, 1)
+    np.testing.assert_allclose(resample_frames(x, 19)[0, :, 0, 0], np.arange(19) / 2)
+
+
+def test_validation_names_the_file(split_dir, tmp_path):
+    with pytest.raises(FileNotFoundError, match="val_data_joint.npy"):
+        SkeletonDataset.from_dir(split_dir, "val")
+    with pytest.raises(ValueError, match="modality must be one of"):
+        SkeletonDataset.from_dir(split_dir, "train", modality="joints")
+    np.save(split_dir / "train_num_frames.npy", np.zeros(3, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"train_num_frames.npy: expected 6 frame counts"):
+        SkeletonDataset.from_dir(split_dir, "train")
+    with pytest.raises(ValueError, match="resample=True needs a window"):
+        SkeletonDataset.from_dir(split_dir, "train", resample=True)
+
+
+def test_augmentations_keep_shape_and_are_seeded():
+    x = np.zeros((3, 50, 25, 2), dtype=np.float32)
+    x[:, 5:25] = np.random.default_rng(0).normal(size=(3, 20, 25, 2))
+    shifted = random_shift(x, np.random.default_rng(1))
+    assert shifted.shape == x.shape and np.count_nonzero(np.abs(shifted).sum((0, 2, 3))) == 20
+    moved = random_move(x, np.random.default_rng(2))
+    np.testing.assert_array_equal(moved[2], x[2])  # z untouched
+    np.testing.assert_array_equal(moved, random_move(x, np.random.default_rng(2)))
+
+
+def _epoch(loader) -> tuple[list[int], torch.Tensor]:
+    order, xs = [], []
+    for x, _, index in loader:
+        order += index.tolist()
+        xs.append(x)
+    return order, torch.cat(xs)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_loader_is_reproducible(split_dir, workers):
+    ds = SkeletonDataset.from_dir(split_dir, "train", window=16, random_move=True)
+    a = _epoch(make_loader(ds, 4, shuffle=True, seed=3, num_workers=workers))
+    b = _epoch(make_loader(ds, 4, shuffle=True, seed=3, num_workers=workers))
+    assert a[0] == b[0] and torch.equal(a[1], b[1])
+    assert sorted(a[0]) == list(range(N))
+    loader = make_loader(ds, 4, shuffle=True, seed=3, num_workers=workers)
+    first, second = _epoch(loader), _epoch(loader)
+    assert not torch.equal(first[1][np.argsort(first[0])], second[1][np.argsort(second[0])])  # new augmentation
+    batch = next(iter(make_loader(ds, 4, shuffle=False, seed=0, drop_last=True)))
+    assert batch[0].shape == (4, 3, 16, 25, 2) and batch[1].dtype == torch.int64

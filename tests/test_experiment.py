@@ -1,0 +1,162 @@
+"""Experiment configs and profiles: every YAML loads, overrides, and validation against the data before training."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from sttr.experiment import (
+    STREAMS,
+    ConfigError,
+    ExperimentConfig,
+    TrainConfig,
+    list_profiles,
+    load_config,
+    load_profile,
+    validate,
+)
+from sttr.models import ModelConfig, build_model
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((ROOT / "configs").glob("*/*.yaml"))
+STREAM_CONFIGS = [p for p in CONFIGS if p.name != "profile.yaml"]
+PROFILES = ["mini", "smoke", "ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset"]
+
+
+def write_split(folder: Path, n: int = 6, frames: int = 8, classes: int = 3, channels: int = 3, persons: int = 2) -> Path:
+    """A minimal prepared split (zeros) with labels 0..classes-1."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "val"):
+        np.save(folder / f"{split}_data_joint.npy", np.zeros((n, channels, frames, 25, persons), np.float32))
+        labels = [i % classes for i in range(n)]
+        with open(folder / f"{split}_label.pkl", "wb") as f:
+            pickle.dump(([f"s{i}" for i in range(n)], labels), f)
+    return folder
+
+
+def config_dict(data_dir: Path, **model: object) -> dict:
+    return {
+        "name": "t",
+        "out_dir": "runs/t",
+        "data": {"dir": str(data_dir), "modality": "joint"},
+        "model": {"preset": "small", "stream": "spatial", "num_classes": 3, **model},
+        "train": {"epochs": 1},
+    }
+
+
+def test_configs_folder_has_every_profile_and_stream():
+    assert sorted(list_profiles()) == sorted(PROFILES)
+    for name in PROFILES:
+        profile = load_profile(name)
+        for stream in STREAMS:
+            for bones in (False, True):
+                assert profile.config_path(stream, bones).is_file()
+
+
+@pytest.mark.parametrize("path", STREAM_CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_config_loads_and_fits_its_profile(path):
+    cfg = load_config(path)
+    profile = load_profile(path.parent.name)
+    assert Path(cfg.data.dir) == profile.split_dir == profile.prepared_dir / profile.benchmark
+    assert Path(cfg.out_dir).parent == profile.runs_dir
+    bones = path.stem.endswith("_bones")
+    assert cfg.model.stream == path.stem.removesuffix("_bones")
+    assert cfg.model.in_channels == cfg.data.channels == (6 if bones else 3)
+    assert cfg.model.num_classes == (120 if profile.dataset == "ntu120" else 60)
+    if profile.dataset != "synthetic":
+        assert cfg.model == ModelConfig.paper(cfg.model.stream, bones=bones, num_classes=cfg.model.num_classes)
+        assert cfg.train == TrainConfig()  # the paper's recipe is the default
+    assert ExperimentConfig.from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("profile", ["smoke", "mini"])
+def test_cpu_profile_models_run(profile):
+    torch.manual_seed(0)
+    for stream in STREAMS:
+        cfg = load_config(load_profile(profile).config_path(stream, bones=True))
+        x = torch.randn(2, cfg.model.in_channels, cfg.data.window or 16, 25, 2)  # (N, C, T, V, M)
+        with torch.no_grad():
+            assert build_model(cfg.model).eval()(x).shape == (2, cfg.model.num_classes)
+
+
+def test_profiles_hold_paper_numbers_and_paths(monkeypatch):
+    p = load_profile("ntu60-xsub")
+    assert (p.dataset, p.benchmark) == ("ntu60", "xsub")
+    assert p.paper_top1("spatial") == 86.4 and p.paper_top1("temporal", bones=True) == 87.3
+    assert p.paper_top1("fused") == 88.7 and p.paper_top1("stgcn", bones=True) is None
+    assert load_profile("ntu120-xset").paper_top1("fused") == 84.1
+    assert p.raw_dir == ROOT / "data/ntu/nturgb+d_skeletons"
+    monkeypatch.setenv("STTR_NTU_RAW", "/elsewhere/skeletons")
+    assert load_profile("ntu60-xsub").raw_dir == Path("/elsewhere/skeletons")
+    mini = load_profile("mini")
+    assert mini.dataset == "synthetic" and mini.synth is not None and mini.raw_dir == ROOT / "data/mini/raw"
+    with pytest.raises(ConfigError, match="nope"):
+        load_profile("nope")
+
+
+def test_overrides_and_unknown_keys(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(config_dict(tmp_path / "d")))
+    cfg = load_config(path, ["train.epochs=2", "train.milestones=[1]", "model.dropout=0.2", "train.amp=bf16"])
+    assert (cfg.train.epochs, cfg.train.milestones, cfg.model.dropout, cfg.train.amp) == (2, (1,), 0.2, "bf16")
+    assert Path(cfg.out_dir) == ROOT / "runs/t"  # relative paths are taken from the repository root
+    with pytest.raises(ConfigError, match="train.epoch"):
+        load_config(path, ["train.epoch=2"])
+    bad = config_dict(tmp_path / "d")
+    bad["train"]["learning_rate"] = 0.1
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(ConfigError, match=r"exp\.yaml.*train\.learning_rate"):
+        load_config(path)
+    bad = config_dict(tmp_path / "d", depth=3)
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(ConfigError, match="depth"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="train.amp"):
+        TrainConfig(amp="fp32")
+    with pytest.raises(ConfigError, match="train.milestones"):
+        TrainConfig(milestones=(90, 60))
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_validate_accepts_matching_data(tmp_path):
+    cfg = ExperimentConfig.from_dict(config_dict(write_split(tmp_path / "d")))
+    validate(cfg)
+
+
+@pytest.mark.parametrize(
+    "case, pattern",
+    [
+        ("missing_dir", "does not exist"),
+        ("missing_file", "lacks val_label.pkl"),
+        ("bones_model_on_joints", r"gives 3 input channels.*in_channels=6"),
+        ("too_few_classes", r"largest label 2.*num_classes=2"),
+        ("one_person_data", r"1 persons but model.num_persons=2"),
+        ("label_count", "names and"),
+        ("class_names", "class names for labels up to 2"),
+    ],
+)
+def test_validate_names_the_mismatch(tmp_path, case, pattern):
+    data = write_split(tmp_path / "d", persons=1 if case == "one_person_data" else 2)
+    d = config_dict(data)
+    if case == "missing_dir":
+        d["data"]["dir"] = str(tmp_path / "absent")
+    elif case == "missing_file":
+        (data / "val_label.pkl").unlink()
+    elif case == "bones_model_on_joints":
+        d["model"]["bones"] = True
+    elif case == "too_few_classes":
+        d["model"]["num_classes"] = 2
+    elif case == "label_count":
+        with open(data / "train_label.pkl", "wb") as f:
+            pickle.dump((["a"], [0]), f)
+    elif case == "class_names":
+        (data / "label_names.json").write_text(json.dumps(["a", "b"]))
+    with pytest.raises(ConfigError, match=pattern):
+        validate(ExperimentConfig.from_dict(d))

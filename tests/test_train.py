@@ -1,0 +1,181 @@
+"""Trainer: a tiny run learns, exact resume, crash-safe checkpoints, NaN stop, gloo DDP gathers every score once."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from sttr.evaluate import load_scores
+from sttr.experiment import ExperimentConfig
+from sttr.train import CHECKPOINT_FORMAT, TrainingDiverged, read_checkpoint, train
+
+ROOT = Path(__file__).resolve().parents[1]
+NUM_CLASSES = 4
+
+
+def make_split(folder: Path, n_train: int = 48, n_val: int = 24, frames: int = 16, seed: int = 0) -> Path:
+    """A prepared split whose classes differ by motion: class c moves person 0 along axis c % 3 at frequency 1 + c // 3."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    t = np.arange(frames) / frames
+    for split, n in (("train", n_train), ("val", n_val)):
+        labels = np.arange(n) % NUM_CLASSES
+        rng.shuffle(labels)
+        x = 0.1 * rng.standard_normal((n, 3, frames, 25, 2)).astype(np.float32)  # (N, C, T, V, M)
+        x[..., 1] = 0.0  # a single performer: the second body is all zeros, as in most NTU samples
+        for i, c in enumerate(labels):
+            phase = rng.uniform(0, 2 * np.pi)
+            x[i, c % 3, :, :, 0] += np.sin(2 * np.pi * (1 + c // 3) * t + phase)[:, None]
+        names = [f"S001C001P{i % 40 + 1:03d}R001A{int(c) + 1:03d}_{split}{i}" for i, c in enumerate(labels)]
+        np.save(folder / f"{split}_data_joint.npy", x)
+        with open(folder / f"{split}_label.pkl", "wb") as f:
+            pickle.dump((names, [int(c) for c in labels]), f)
+    return folder
+
+
+def tiny_config(data_dir: Path, out_dir: Path, **train: object) -> dict:
+    """A config dict for a tiny S-TR (widths 8/16/16, 2 heads) on ``data_dir``."""
+    return {
+        "name": "tiny",
+        "out_dir": str(out_dir),
+        "data": {"dir": str(data_dir), "modality": "joint"},
+        "model": {"preset": "small", "stream": "spatial", "num_classes": NUM_CLASSES, "widths": [8, 16, 16], "heads": 2},
+        "train": {"epochs": 2, "batch_size": 8, "lr": 0.05, "milestones": [3], "seed": 3, "device": "cpu", **train},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def split_dir(tmp_path_factory) -> Path:
+    return make_split(tmp_path_factory.mktemp("split"))
+
+
+def test_tiny_run_learns_and_writes_outputs(split_dir, tmp_path):
+    d = tiny_config(split_dir, tmp_path / "run", epochs=6, milestones=[5])
+    d["model"]["dropout"] = 0.1
+    result = train(ExperimentConfig.from_dict(d), progress=False)
+    rows = [json.loads(line) for line in result.metrics_path.read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(1, 7))
+    assert {"train_loss", "top1", "top5", "lr", "seconds", "val_loss"} <= set(rows[0])
+    assert rows[-1]["train_loss"] < 0.7 * rows[0]["train_loss"]
+    assert result.best_top1 > 1 / NUM_CLASSES + 0.25  # well above chance (25 %)
+    assert rows[-1]["lr"] == pytest.approx(0.05 * 0.1)  # MultiStepLR x0.1 from epoch 5 on (6th epoch)
+    ckpt = torch.load(result.last_checkpoint, weights_only=True)
+    assert ckpt["format"] == CHECKPOINT_FORMAT and ckpt["version"] == 1 and ckpt["epoch"] == 6
+    for key in ("model_state_dict", "optimizer_state_dict", "scheduler_state_dict", "scaler_state_dict", "rng"):
+        assert key in ckpt
+    assert ckpt["experiment"]["train"]["epochs"] == 6 and ckpt["modality"] == "joint"
+    assert len(ckpt["class_names"]) == NUM_CLASSES
+    best = read_checkpoint(result.best_checkpoint)
+    assert best["epoch"] == result.best_epoch and best["best_top1"] == result.best_top1
+    scores = load_scores(result.scores_path)
+    assert scores.scores.shape == (24, NUM_CLASSES) and len(set(scores.names)) == 24
+    assert scores.top1() == pytest.approx(result.best_top1)
+
+
+def test_resume_continues_bit_for_bit(split_dir, tmp_path):
+    straight = train(ExperimentConfig.from_dict(tiny_config(split_dir, tmp_path / "a", epochs=4)), progress=False)
+    part = ExperimentConfig.from_dict(tiny_config(split_dir, tmp_path / "b", epochs=2))
+    train(part, progress=False)
+    resumed = train(part, overrides=["train.epochs=4"], progress=False, resume=True)
+    a = torch.load(straight.last_checkpoint, weights_only=True)
+    b = torch.load(resumed.last_checkpoint, weights_only=True)
+    assert b["epoch"] == 4
+    assert a["model_state_dict"].keys() == b["model_state_dict"].keys()
+    for key, value in a["model_state_dict"].items():
+        assert torch.equal(value, b["model_state_dict"][key]), key
+    for key, state in a["optimizer_state_dict"]["state"].items():  # SGD momentum buffers
+        assert torch.equal(state["momentum_buffer"], b["optimizer_state_dict"]["state"][key]["momentum_buffer"])
+    for key in ("epoch", "best_top1", "best_epoch"):
+        assert a[key] == b[key]
+    assert _metrics_without_time(straight.metrics_path) == _metrics_without_time(resumed.metrics_path)
+
+
+def _metrics_without_time(path: Path) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+
+def test_crash_while_saving_keeps_previous_checkpoint(split_dir, tmp_path, monkeypatch):
+    cfg = ExperimentConfig.from_dict(tiny_config(split_dir, tmp_path / "run", epochs=1))
+    result = train(cfg, progress=False)
+    real_save = torch.save
+
+    def broken_save(obj, f, *args, **kwargs):
+        with open(f, "wb") as fh:  # half a file, then the "power cut"
+            fh.write(b"PK\x03\x04 partial")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="simulated"):
+        train(cfg, overrides=["train.epochs=2"], progress=False, resume=True)
+    monkeypatch.setattr(torch, "save", real_save)
+    ckpt = read_checkpoint(result.last_checkpoint)
+    assert ckpt["epoch"] == 1
+    assert not list(result.out_dir.glob("*.tmp"))
+
+
+def test_nan_loss_stops_with_clear_error(tmp_path):
+    split = make_split(tmp_path / "split", n_train=16, n_val=8)
+    x = np.load(split / "train_data_joint.npy")
+    x[:, 0, 3] = np.nan
+    np.save(split / "train_data_joint.npy", x)
+    with pytest.raises(TrainingDiverged, match=r"epoch 1, step 1.*lower train\.lr"):
+        train(ExperimentConfig.from_dict(tiny_config(split, tmp_path / "run")), progress=False)
+
+
+def test_two_gloo_processes_gather_each_score_once(tmp_path):
+    split = make_split(tmp_path / "split", n_train=12, n_val=7)  # 7 is not divisible by 2 ranks x batch 2
+    d = tiny_config(split, tmp_path / "run", epochs=1, batch_size=2)
+    config = tmp_path / "ddp.yaml"
+    config.write_text(yaml.safe_dump(d))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    cmd += ["-m", "sttr", "train", "--config", str(config), "--no-progress"]
+    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["val_samples"] == 7
+    scores = load_scores(tmp_path / "run" / "scores_val.npz")
+    with open(split / "val_label.pkl", "rb") as f:
+        names, labels = pickle.load(f)
+    assert list(scores.names) == names and list(scores.labels) == labels
+    assert np.allclose(scores.scores.sum(axis=1), 1.0, atol=1e-5)
+    ckpt = read_checkpoint(tmp_path / "run" / "last.pt")
+    assert ckpt["world_size"] == 2 and len(ckpt["rng_per_rank"]) == 2
+    assert not any(k.startswith("module.") for k in ckpt["model_state_dict"])
+
+
+def test_cli_help_explains_every_option():
+    proc = subprocess.run(
+        [sys.executable, "-m", "sttr", "train", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    for option in ("--config", "--resume", "--no-progress", "KEY=VALUE"):
+        assert option in proc.stdout
+
+
+def test_cli_reports_config_errors(split_dir, tmp_path):
+    config = tmp_path / "bad.yaml"
+    d = tiny_config(split_dir, tmp_path / "run")
+    d["model"]["bones"] = True  # a 6-channel model on 3-channel joint data
+    config.write_text(yaml.safe_dump(d))
+    proc = subprocess.run(
+        [sys.executable, "-m", "sttr", "train", "--config", str(config), "--no-progress"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "in_channels=6" in proc.stderr and "bad.yaml" in proc.stderr
