@@ -101,9 +101,11 @@ def main() -> None:
         rows.append(("literal per-joint reader + preprocess", k, t_literal))
         max_diff = max(float(np.abs(a - b).max()) for a, b in zip(arrays[:k], literal))
 
+    load = os.getloadavg()[0]
+    shared = " (above the CPU count: other processes share the cores)" if load > (os.cpu_count() or 1) else ""
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"numpy {np.__version__}, torch {torch.__version__}, python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f} (above the CPU count: other processes share the cores)")  # fmt: skip
+          f"load average {load:.1f}{shared}")  # fmt: skip
     print(f"{n} generated files, mean {mean_len:.1f} frames, {size_mb:.2f} MB per file")
     print(f"{'step':48s} {'files':>6s} {'files/s':>8s} {'NTU-60 (56,880 files), extrapolated':>38s}")
     for label, count, seconds in rows:

@@ -8,11 +8,13 @@ row runs in a fresh subprocess so that peak RSS is its own. CUDA rows (fp32, bf1
 when a GPU is present.
 
     python benchmarks/bench_models.py [--quick] [--streams spatial temporal stgcn] [--threads 2]
+    python benchmarks/bench_models.py --interleave 3 --presets paper   # only the step ratio, paths alternated
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import resource
@@ -161,6 +163,35 @@ def worker(spec: dict) -> dict:
     }  # fmt: skip
 
 
+def interleaved(stream: str, preset: str, threads: int, batch: int, frames: int, rounds: int) -> dict:
+    """Training-step seconds of the three paths alternated step by step in one process (same parameters),
+    so that load from other processes on a shared machine hits all paths alike; medians over ``rounds``."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    base = build_model(ModelConfig.preset(preset, stream=stream, fused_attention=True))
+    models = {"fused": base, "explicit": copy.deepcopy(base), "authors": authors_structure(copy.deepcopy(base))}
+    for module in models["explicit"].modules():
+        if hasattr(module, "fused"):
+            module.fused = False
+    cfg = base.cfg
+    x = torch.randn(batch, cfg.in_channels, frames, cfg.num_joints, cfg.num_persons)
+    y = torch.randint(0, cfg.num_classes, (batch,))
+    times: dict[str, list[float]] = {k: [] for k in models}
+    for r in range(rounds + 1):
+        for name, model in models.items():
+            model.train()
+            model.zero_grad(set_to_none=True)
+            start = time.perf_counter()
+            F.cross_entropy(model(x), y).backward()
+            if r:  # round 0 warms up
+                times[name].append(time.perf_counter() - start)
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    return {
+        "stream": stream, "preset": preset, **{f"{k}_train_s": v for k, v in med.items()},
+        "speedup_fused": med["authors"] / med["fused"], "speedup_explicit": med["authors"] / med["explicit"],
+    }  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 warm-up and 2 timed runs (default 1 and 5)")
@@ -169,10 +200,22 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--interleave", type=int, default=0, metavar="ROUNDS",
+                        help="only the training-step ratio, paths alternated for ROUNDS rounds in one process")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    if args.interleave:
+        rows = [
+            interleaved(stream, preset, args.threads, args.batch, args.frames, args.interleave)
+            for stream in args.streams
+            for preset in args.presets
+        ]
+        print(f"# interleaved training steps, torch {torch.__version__}, threads {args.threads}, "
+              f"batch {args.batch}, T={args.frames}, {args.interleave} rounds")  # fmt: skip
+        print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         return 0
     targets = [("cpu", "fp32")]
     if torch.cuda.is_available():

@@ -22,10 +22,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from sttr.skeleton import MODALITY_CHANNELS
+
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "sttr-checkpoint"
-MODALITY_CHANNELS = {"joint": 3, "bone": 3, "joint_bone": 6}
 NTU_FRAMES = 300  # NTU's longest sequence; the authors' models see T = 300 frames
 
 
@@ -418,6 +419,17 @@ def _config_of(model: nn.Module, source: str) -> Any:
     raise CheckpointError(f"{source}: the loaded model carries no ModelConfig (.config)")
 
 
+def check_modality(modality: str, channels: int, source: str) -> None:
+    """Raise ``CheckpointError`` unless ``modality`` is known and gives the model's ``channels`` inputs."""
+    if modality not in MODALITY_CHANNELS:
+        raise CheckpointError(f"{source}: modality {modality!r}, expected one of {sorted(MODALITY_CHANNELS)}")
+    if MODALITY_CHANNELS[modality] != channels:
+        raise CheckpointError(
+            f"{source}: the model takes {channels} channels but modality {modality!r} "
+            f"gives {MODALITY_CHANNELS[modality]}"
+        )
+
+
 def _modality_for(channels: int, source: str) -> str:
     if channels == 3:
         return "joint"
@@ -464,13 +476,7 @@ def load_checkpoint(checkpoint: str | Path | dict, device: str | torch.device = 
         except (RuntimeError, ValueError, TypeError) as exc:
             raise CheckpointError(f"{source}: the weights do not fit the stored model_config: {exc}") from exc
         modality = str(obj.get("modality") or _modality_for(cfg.in_channels, source))
-        if modality not in MODALITY_CHANNELS:
-            raise CheckpointError(f"{source}: modality {modality!r}, expected one of {sorted(MODALITY_CHANNELS)}")
-        if MODALITY_CHANNELS[modality] != cfg.in_channels:
-            raise CheckpointError(
-                f"{source}: modality {modality!r} gives {MODALITY_CHANNELS[modality]} channels "
-                f"but the model takes {cfg.in_channels}"
-            )
+        check_modality(modality, cfg.in_channels, source)
         class_names = list(obj.get("class_names") or default_class_names(cfg.num_classes))
         if len(class_names) != cfg.num_classes:
             raise CheckpointError(f"{source}: {len(class_names)} class names for a {cfg.num_classes}-class model")
@@ -569,13 +575,7 @@ def evaluate_checkpoint(
 
     loaded = load_checkpoint(checkpoint, device=device)
     modality = modality or loaded.modality
-    if modality not in MODALITY_CHANNELS:
-        raise ValueError(f"modality {modality!r}: expected one of {sorted(MODALITY_CHANNELS)}")
-    if MODALITY_CHANNELS[modality] != loaded.in_channels:
-        raise ValueError(
-            f"{loaded.source}: the model takes {loaded.in_channels} channels but modality {modality!r} "
-            f"gives {MODALITY_CHANNELS[modality]}"
-        )
+    check_modality(modality, loaded.in_channels, loaded.source)
     kwargs: dict[str, Any] = {"modality": modality}
     if loaded.window is not None:
         kwargs.update(window=loaded.window, resample=loaded.resample)

@@ -20,9 +20,9 @@ import yaml
 
 from sttr.models import ModelConfig
 from sttr.repo import repo_root
+from sttr.skeleton import MODALITY_CHANNELS
 
 STREAMS = ("stgcn", "spatial", "temporal")
-MODALITIES = {"joint": 3, "bone": 3, "joint_bone": 6}  # modality -> input channels
 AMP_MODES = (None, "bf16", "fp16")
 DATASETS = ("ntu60", "ntu120", "synthetic")
 # Environment variable that overrides the raw NTU folder of the NTU profiles.
@@ -60,8 +60,8 @@ class DataConfig:
     num_workers: int = 0
 
     def __post_init__(self) -> None:
-        if self.modality not in MODALITIES:
-            raise ConfigError(f"data.modality: expected one of {sorted(MODALITIES)}, got {self.modality!r}")
+        if self.modality not in MODALITY_CHANNELS:
+            raise ConfigError(f"data.modality: expected one of {sorted(MODALITY_CHANNELS)}, got {self.modality!r}")
         if self.window is not None and (not isinstance(self.window, int) or self.window < 1):
             raise ConfigError(f"data.window: expected a positive integer or null, got {self.window!r}")
         if self.resample and self.window is None:
@@ -72,7 +72,7 @@ class DataConfig:
     @property
     def channels(self) -> int:
         """Input channels the modality produces (3 for joints or bones, 6 for both)."""
-        return MODALITIES[self.modality]
+        return MODALITY_CHANNELS[self.modality]
 
 
 @dataclass(frozen=True)
@@ -134,14 +134,14 @@ def model_config_from_section(section: Mapping[str, Any], where: str = "model") 
         raise ConfigError(f"{where}.stream: expected one of {list(STREAMS)}, got {stream!r}")
     bones = bool(section.pop("bones", False))
     num_classes = int(section.pop("num_classes", 60))
-    base = getattr(ModelConfig, preset)(stream, bones=bones, num_classes=num_classes)
     names = {f.name for f in dataclasses.fields(ModelConfig)}
     unknown = sorted(set(section) - names)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; expected preset, bones or ModelConfig fields {sorted(names)}")
     section = {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
     try:
-        return dataclasses.replace(base, **section)
+        # Through the preset, so that derived fields (attention_from = widths[1]) follow overridden widths.
+        return getattr(ModelConfig, preset)(stream, bones=bones, num_classes=num_classes, **section)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{where}: {err}") from err
 

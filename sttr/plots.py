@@ -86,7 +86,7 @@ def _heatmap_stack(
     """Draw (P, R, C) maps as P heatmaps on a shared colour scale with one colour bar."""
     n = w.shape[0]
     fig, axes, created = _axes_list(ax, n, ncols=4, panel=panel)
-    vmin, vmax = min(0.0, float(w.min())), float(w.max())
+    vmin, vmax = float(w.min()), float(w.max())  # the data's range: near-uniform maps still show structure
     if vmax <= vmin:
         vmax = vmin + 1.0
     image = None
@@ -205,6 +205,14 @@ def _draw_bones(ax: Axes, joints: np.ndarray, colour: str, label: str | None, al
     ax.scatter(joints[:, 0], joints[:, 1], s=10, color=colour, alpha=alpha, zorder=3)
 
 
+def _plane_axes(plane: str) -> tuple[int, int]:
+    """Coordinate indices of a projection plane: "xy" for camera space (y up), "xz" after Shi et al.'s
+    normalisation (spine along +z, shoulders along +x)."""
+    if len(plane) != 2 or any(c not in "xyz" for c in plane) or plane[0] == plane[1]:
+        raise ValueError(f"plane: expected two of x, y, z such as 'xy' or 'xz', got {plane!r}")
+    return "xyz".index(plane[0]), "xyz".index(plane[1])
+
+
 def _set_equal_limits(axes: Iterable[Axes], points: np.ndarray) -> None:
     lo, hi = points.min(axis=0), points.max(axis=0)
     centre, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-3) * 1.1
@@ -219,8 +227,9 @@ def plot_skeleton(
     frames: Sequence[int] | None = None,
     axes=None,
     title: str = "Skeleton (x-y projection)",
+    plane: str = "xy",
 ) -> Figure:
-    """Draw the skeleton at a few frames, projected on the x-y plane, one colour per person.
+    """Draw the skeleton at a few frames, projected on ``plane`` ("xy" raw, "xz" normalised), one colour per person.
 
     ``xyz`` is (T, V, 3) or the (3, T, V, M) model layout; ``frames`` defaults to four frames spread over
     the frames with data (the zero padding is skipped); an all-zero person is not drawn.
@@ -237,6 +246,7 @@ def plot_skeleton(
     for f in frames:
         if not 0 <= f < seq.shape[0]:
             raise ValueError(f"frames: frame {f} is outside the sequence of {seq.shape[0]} frames")
+    axes_idx = _plane_axes(plane)
     fig, axs, created = _axes_list(axes, len(frames), ncols=4, panel=(3.4, 3.6))
     drawn: list[np.ndarray] = []
     persons_drawn: set[int] = set()
@@ -244,14 +254,14 @@ def plot_skeleton(
         for m in range(seq.shape[2]):
             if not present[f, m]:
                 continue
-            joints = seq[f, :, m, :2]  # (V, 2): x-y projection
+            joints = seq[f, :, m][:, list(axes_idx)]  # (V, 2): projection on the plane
             colour = PERSON_COLOURS[m % len(PERSON_COLOURS)]
             _draw_bones(a, joints, colour, label=f"person {m + 1}")
             drawn.append(joints)
             persons_drawn.add(m)
         a.set_title(f"frame {f}")
-        a.set_xlabel("x")
-        a.set_ylabel("y")
+        a.set_xlabel(plane[0])
+        a.set_ylabel(plane[1])
     if not drawn:
         raise ValueError(f"xyz: no person has data at frames {frames}")
     _set_equal_limits(axs, np.concatenate(drawn))
@@ -276,6 +286,7 @@ def plot_attention_links(
     title: str | None = None,
     ax=None,
     cmap: str = "plasma",
+    plane: str = "xy",
 ) -> Figure:
     """The ``top`` strongest SSA links (query joint -> key joint, self-links excluded) drawn on the skeleton.
 
@@ -298,7 +309,7 @@ def plot_attention_links(
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 6.4), layout="constrained")
     fig = ax.figure
-    xy = joints[:, :2]  # (V, 2): x-y projection
+    xy = joints[:, list(_plane_axes(plane))]  # (V, 2): projection on the plane
     _draw_bones(ax, xy, "0.75", label="bones")
     norm = mpl.colors.Normalize(vmin=float(values.min()), vmax=float(values.max()))
     if norm.vmax <= norm.vmin:
@@ -317,8 +328,8 @@ def plot_attention_links(
     mappable = mpl.cm.ScalarMappable(norm=norm, cmap=colour_map)
     fig.colorbar(mappable, ax=ax, label="SSA weight (query -> key)", shrink=0.7)
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    ax.set_xlabel(plane[0])
+    ax.set_ylabel(plane[1])
     ax.set_title(title or f"Strongest SSA links (top {len(values)})")
     return fig
 

@@ -61,6 +61,9 @@ SHOULDER_AXIS = (4, 8)
 
 HAND_JOINTS = (7, 11, 21, 22, 23, 24)
 
+# Model inputs: joints, bones (reference README 5.5) or both concatenated on channels -> input channels.
+MODALITY_CHANNELS: dict[str, int] = {"joint": 3, "bone": 3, "joint_bone": 6}
+
 
 def _normalize_columns(a: np.ndarray) -> np.ndarray:
     """Return ``a @ D^-1`` with ``D`` the diagonal of column sums; zero columns stay zero."""

@@ -8,12 +8,7 @@ import torch
 from sttr.models.attention import DropAttention, SpatialSelfAttention, TemporalSelfAttention, attend
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _qkv(b=6, h=4, length=7, d=5, seed=0):

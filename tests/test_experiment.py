@@ -68,7 +68,9 @@ def test_every_config_loads_and_fits_its_profile(path):
     bones = path.stem.endswith("_bones")
     assert cfg.model.stream == path.stem.removesuffix("_bones")
     assert cfg.model.in_channels == cfg.data.channels == (6 if bones else 3)
-    assert cfg.model.num_classes == (120 if profile.dataset == "ntu120" else 60)
+    from sttr.data.ntu import num_classes
+
+    assert cfg.model.num_classes == num_classes(profile.dataset)
     if profile.dataset != "synthetic":
         assert cfg.model == ModelConfig.paper(cfg.model.stream, bones=bones, num_classes=cfg.model.num_classes)
         assert cfg.train == TrainConfig()  # the paper's recipe is the default
@@ -160,3 +162,24 @@ def test_validate_names_the_mismatch(tmp_path, case, pattern):
         (data / "label_names.json").write_text(json.dumps(["a", "b"]))
     with pytest.raises(ConfigError, match=pattern):
         validate(ExperimentConfig.from_dict(d))
+
+
+def test_overridden_widths_keep_attention_in_the_wider_units():
+    """A YAML that narrows the widths still puts SSA/TSA in units 3..8 (attention_from follows widths[1])."""
+    from sttr.experiment import model_config_from_section
+
+    cfg = model_config_from_section({"preset": "small", "stream": "spatial", "widths": [8, 16, 16], "heads": 2})
+    assert cfg.attention_from == 16
+    assert [attention for *_, attention in cfg.units()] == [False] * 3 + [True] * 6
+
+
+def test_synthetic_profiles_have_as_many_classes_as_the_synthetic_set():
+    from sttr.data.synthetic import SYNTHETIC_ACTIONS
+    from sttr.experiment import STREAMS, load_config, load_profile
+
+    for name in ("mini", "smoke"):
+        profile = load_profile(name)
+        for stream in STREAMS:
+            for bones in (False, True):
+                cfg = load_config(profile.config_path(stream, bones))
+                assert cfg.model.num_classes == len(SYNTHETIC_ACTIONS)

@@ -19,12 +19,7 @@ PRESETS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("preset, stream, bones", PRESETS)
@@ -55,7 +50,7 @@ def test_attention_maps_shapes_and_any_length(stream, frames):
         logits, maps = model(x, return_attention=True)
         plain = model(x)
     assert logits.shape == (3, 5)
-    torch.testing.assert_close(logits, plain, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(logits, plain, atol=1e-4, rtol=1e-4)  # explicit (maps) vs fused path
     if stream == "stgcn":
         assert maps == {}
         return

@@ -17,13 +17,7 @@ NAMES = [f"{s}_{k}" for s in ("spatial", "temporal", "stgcn") for k in ("joints"
 ATOL = 1e-5
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Deterministic and fast on a shared 2-core CPU (OpenMP threads spin when cores are busy)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module", params=NAMES)

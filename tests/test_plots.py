@@ -279,3 +279,19 @@ def test_constant_maps_still_get_a_colour_scale(make: Callable[[], Figure]) -> N
     fig = make()
     image = fig.axes[0].images[0]
     assert image.norm.vmax > image.norm.vmin
+
+
+def test_skeleton_projection_plane_after_normalisation():
+    """Normalised skeletons stand along +z: plane="xz" draws them upright, a bad plane is refused."""
+    from sttr.plots import plot_skeleton
+
+    xyz = np.zeros((3, 4, 25, 2), dtype=np.float32)
+    xyz[2, :, 3, 0] = 0.8  # the head high along z
+    xyz[0, :, 4, 0], xyz[0, :, 8, 0] = -0.2, 0.2
+    fig = plot_skeleton(xyz, frames=[0], plane="xz")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "x" and ax.get_ylabel() == "z"
+    head = [c for c in ax.collections if c.get_offsets().shape[0] == 25][0].get_offsets()[3]
+    assert float(head[1]) == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="plane"):
+        plot_skeleton(xyz, frames=[0], plane="xx")

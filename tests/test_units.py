@@ -10,12 +10,7 @@ from sttr.models.units import UnitGCN, UnitTCN, joint_batch_norm
 from sttr.skeleton import adjacency_subsets
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _reference_gcn(unit: UnitGCN, x: torch.Tensor) -> torch.Tensor:

@@ -3,11 +3,11 @@
 CKPT is a checkpoint of `python -m sttr train` (its stored modality, window and class names are used)
 or one of the authors' released .pt files (read through load_official: 3 input channels -> joints,
 6 -> joints+bones; NTU-60/120 class names from the class count). SPLIT_DIR is a folder written by
-`python -m sttr prepare-ntu` (e.g. data/prepared/ntu60/xsub) or the 2s-AGCN layout
+`python -m sttr prepare-ntu` (e.g. data/ntu60/xsub) or the 2s-AGCN layout
 ({train,val}_data_joint.npy + {train,val}_label.pkl).
 
 Example:
-  python -m sttr evaluate --checkpoint runs/mini/spatial/best.pt --data data/mini/prepared/xsub \\
+  python -m sttr evaluate --checkpoint runs/mini/spatial/best.pt --data data/mini/xsub \\
       --out results/mini/scores/spatial_val.npz
 """
 

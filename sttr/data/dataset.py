@@ -17,8 +17,9 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from sttr.data.formats import load_agcn
 from sttr.data.preprocess import bones
+from sttr.skeleton import MODALITY_CHANNELS
 
-MODALITIES = ("joint", "bone", "joint_bone")
+MODALITIES = tuple(MODALITY_CHANNELS)
 
 
 class SkeletonDataset(Dataset):

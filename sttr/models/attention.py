@@ -124,9 +124,10 @@ class _SelfAttention(nn.Module):
             o = o.view(n, vv, self.heads, tt, dh).permute(0, 2, 4, 3, 1)  # (N, N_h, d_h, T, V)
         return o.reshape(n, self.d_v, tt, vv)  # (N, d_v, T, V)
 
-    def use_fused(self, x: torch.Tensor) -> bool:
-        """Fused SDPA path when configured, else by device (CUDA: fused; CPU: explicit, measured equal)."""
-        return self.fused if self.fused is not None else x.is_cuda
+    def use_fused(self) -> bool:
+        """Fused SDPA path unless configured off. ``None`` picks it on every device: on this CPU it measured
+        equal for 25 joints and far faster, with less memory, for TSA over 150 frames (benchmarks/)."""
+        return True if self.fused is None else self.fused
 
     def attention(
         self, x: torch.Tensor, return_weights: bool = False, keep: torch.Tensor | None = None
@@ -140,7 +141,7 @@ class _SelfAttention(nn.Module):
         q, k, v = self._split(q, self.d_k), self._split(k, self.d_k), self._split(v, self.d_v)
         if keep is None:
             keep = self.drop_attention.sample(q.shape[0], self.heads, q.shape[2], q.device)
-        fused = self.use_fused(x) and not return_weights
+        fused = self.use_fused() and not return_weights
         o, weights = attend(q, k, v, keep=keep, fused=fused)  # (B, N_h, L, d_v/N_h)
         return self._convs()[1](self._merge(o, n, tt, vv)), weights
 

@@ -24,7 +24,11 @@ RAW_INPUT_UNIT = 3
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Configuration of one stream network; ``attention_from`` defaults to ``widths[1]`` (units 3..8 attend)."""
+    """Configuration of one stream network; ``attention_from`` defaults to ``widths[1]`` (units 3..8 attend).
+
+    ``fused_attention``: True = ``scaled_dot_product_attention``, False = explicit matmul + softmax,
+    None = choose (fused; the explicit path is always used when attention maps are returned).
+    """
 
     stream: str = "spatial"
     in_channels: int = 3

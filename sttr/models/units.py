@@ -48,6 +48,7 @@ class UnitGCN(nn.Module):
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C_in, T, V) -> (N, C_out, T, V)."""
         n, c, t, v = x.shape
         a = self.A if self.mask is None else self.A * self.mask  # (K, V, V)
         k = a.shape[0]
@@ -88,4 +89,5 @@ class UnitTCN(nn.Module):
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C_in, T, V) -> (N, C_out, ceil(T / stride), V)."""
         return self.relu(self.bn(self.conv(self.dropout(x))))
