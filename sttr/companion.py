@@ -9,11 +9,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+# Without ipywidgets, tqdm.auto warns once in every kernel; the notebooks run with progress bars off.
+warnings.filterwarnings("ignore", message="IProgress not found", module="tqdm")
 
 from sttr.evaluate import Scores, evaluate_checkpoint, load_scores, write_table
 from sttr.experiment import STREAMS, ExperimentConfig, Profile, list_profiles, load_config, load_profile
