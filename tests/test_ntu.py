@@ -236,3 +236,19 @@ def test_irregular_spacing_parses_like_regular(tmp_path):
     lines[200] = lines[200].replace(lines[200].split()[9], "1e400", 1)  # overflows to inf
     with pytest.raises(SkeletonFormatError, match=r"line 201: expected a finite number, found '1e400'"):
         ntu.parse_skeleton("\n".join(lines), NAME)
+
+
+@pytest.mark.parametrize("frames", [2, 12])  # 12 frames: over 256 rows, the pandas path
+@pytest.mark.parametrize(
+    "edit, kind, line",
+    [
+        (lambda ls: ls[:2] + [" ".join(ls[2].split()[:9])] + ls[3:9] + [ls[9] + " 7"] + ls[10:], "body_line", 3),
+        (lambda ls: ls[:9] + [" ".join(ls[9].split()[:11]), ls[10] + " 7"] + ls[11:], "joint_line", 10),
+        (lambda ls: ls[:2] + ["-" + ls[2]] + ls[3:], "non_numeric", 3),
+    ],
+)  # fmt: skip
+def test_widths_checked_per_line_even_when_totals_match(frames, edit, kind, line):
+    lines = _lines([[_joints(t)] for t in range(frames)])
+    with pytest.raises(SkeletonFormatError) as info:
+        ntu.parse_skeleton("\n".join(edit(lines)) + "\n", NAME)
+    assert (info.value.kind, info.value.line) == (kind, line)

@@ -1,7 +1,8 @@
 """Body selection, Shi et al.'s normalisation and bones: properties, and equality with a slow literal version.
 
-The literal version below follows the reference README, section 5, step by step with Python loops over
-samples, persons, frames and joints (as the 2s-AGCN code does).
+The literal reader below follows the reference README, section 5, line by line; the normalisation oracle is
+``benchmarks/authors_ntu.py``, the re-implementation of the authors' (2s-AGCN) code with Python loops over
+samples, persons, frames and joints that the data benchmark also times.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.authors_ntu import pre_normalization
 from sttr.data.ntu import format_skeleton, read_skeleton
 from sttr.data.preprocess import (
     body_energy,
@@ -76,75 +78,11 @@ def literal_read_xyz(path, max_body: int = 4, num_joint: int = 25) -> np.ndarray
     return data[index].transpose(3, 1, 2, 0)  # (C, T, V, 2)
 
 
-def literal_rotation(axis, theta) -> np.ndarray:
-    if np.abs(axis).sum() < 1e-6 or np.abs(theta) < 1e-6:
-        return np.eye(3)
-    axis = np.asarray(axis) / math.sqrt(np.dot(axis, axis))
-    a = math.cos(theta / 2.0)
-    b, c, d = -axis * math.sin(theta / 2.0)
-    aa, bb, cc, dd = a * a, b * b, c * c, d * d
-    bc, ad, ac, ab, bd, cd = b * c, a * d, a * c, a * b, b * d, c * d
-    return np.array([[aa + bb - cc - dd, 2 * (bc + ad), 2 * (bd - ac)],
-                     [2 * (bc - ad), aa + cc - bb - dd, 2 * (cd + ab)],
-                     [2 * (bd + ac), 2 * (cd - ab), aa + dd - bb - cc]])  # fmt: skip
-
-
-def literal_angle(v1, v2) -> float:
-    if np.abs(v1).sum() < 1e-6 or np.abs(v2).sum() < 1e-6:
-        return 0
-    return np.arccos(np.clip(np.dot(v1 / np.linalg.norm(v1), v2 / np.linalg.norm(v2)), -1.0, 1.0))
-
-
-def literal_normalize(data: np.ndarray) -> np.ndarray:
-    """Step 5.4 on (N, C, T, V, M) float32, per person, frame and joint."""
-    n_, c_, t_, v_, m_ = data.shape
-    s = np.transpose(data, [0, 4, 2, 3, 1]).copy()  # (N, M, T, V, C)
-    for i_s, skeleton in enumerate(s):  # a: null frames
-        for i_p, p in enumerate(skeleton):
-            if p.sum() == 0:
-                continue
-            if p[0].sum() == 0:
-                index = p.sum(-1).sum(-1) != 0
-                tmp = p[index].copy()
-                p *= 0
-                p[: len(tmp)] = tmp
-            for i_f, frame in enumerate(p):
-                if frame.sum() == 0 and p[i_f:].sum() == 0:
-                    rest = len(p) - i_f
-                    pad = np.concatenate([p[0:i_f] for _ in range(int(np.ceil(rest / i_f)))], 0)[:rest]
-                    s[i_s, i_p, i_f:] = pad
-                    break
-    for i_s, skeleton in enumerate(s):  # b: centre
-        if skeleton.sum() == 0:
-            continue
-        center = skeleton[0][:, 1:2, :].copy()
-        for i_p, p in enumerate(skeleton):
-            if p.sum() == 0:
-                continue
-            mask = (p.sum(-1) != 0).reshape(t_, v_, 1)
-            s[i_s, i_p] = (s[i_s, i_p] - center) * mask
-    for (j0, j1), target in (((0, 1), [0, 0, 1]), ((4, 8), [1, 0, 0])):  # c, d: rotations
-        for i_s, skeleton in enumerate(s):
-            if skeleton.sum() == 0:
-                continue
-            v = skeleton[0, 0, j1] - skeleton[0, 0, j0]
-            matrix = literal_rotation(np.cross(v, target), literal_angle(v, target))
-            for i_p, p in enumerate(skeleton):
-                if p.sum() == 0:
-                    continue
-                for i_f, frame in enumerate(p):
-                    if frame.sum() == 0:
-                        continue
-                    for i_j, joint in enumerate(frame):
-                        s[i_s, i_p, i_f, i_j] = np.dot(matrix, joint)
-    return np.transpose(s, [0, 4, 2, 3, 1])
-
-
 def literal_pipeline(path) -> np.ndarray:
     data = literal_read_xyz(path)
     fp = np.zeros((1, 3, 300, 25, 2), dtype=np.float32)
     fp[0, :, : data.shape[1]] = data
-    return literal_normalize(fp)[0]
+    return pre_normalization(fp)[0]
 
 
 def literal_bones(x: np.ndarray) -> np.ndarray:
@@ -241,7 +179,7 @@ def test_normalize_batches_and_all_zero_samples():
     assert not out[1].any()
     for i in (0, 2):
         np.testing.assert_allclose(out[i], normalize(batch[i]), atol=1e-6)
-    np.testing.assert_allclose(out, literal_normalize(batch), atol=1e-5)
+    np.testing.assert_allclose(out, pre_normalization(batch.copy()), atol=1e-5)
     with pytest.raises(ValueError, match=r"expected \(3, T, V, M\)"):
         normalize(np.zeros((2, 300, 25, 2)))
 

@@ -1,12 +1,21 @@
-"""GCN and TCN units: the fused GCN equals the authors' per-subset form; parameter counts of Table 1b."""
+"""GCN and TCN units: the GCN equals the reference definition; dropout; the joint BN in both
+layouts; parameter counts of Table 1b."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 import torch
 
 from sttr.models import table_1b
-from sttr.models.units import UnitGCN, UnitTCN, joint_batch_norm
+from sttr.models.units import (
+    UniformDropout,
+    UnitGCN,
+    UnitTCN,
+    joint_batch_norm,
+    joint_batch_norm_channels_last,
+)
 from sttr.skeleton import adjacency_subsets
 
 
@@ -14,16 +23,16 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _reference_gcn(unit: UnitGCN, x: torch.Tensor) -> torch.Tensor:
-    """The authors' loop: per subset, (N*C*T, V) @ (A_k * M_k), then that subset's conv; summed."""
-    n, c, t, v = x.shape
+    """The reference README's definition, written independently: h_k = x (A_k * M_k) over joints,
+    y = ReLU(BN(sum_k Conv1x1_k(h_k)))."""
     a = unit.A * unit.mask
-    y = sum(unit.conv_list[k](x.reshape(-1, v).mm(a[k]).view(n, c, t, v)) for k in range(a.shape[0]))
+    y = sum(conv(torch.einsum("nctv,vw->nctw", x, a_k)) for conv, a_k in zip(unit.conv_list, a))
     return unit.relu(unit.bn(y))
 
 
 @pytest.mark.parametrize("c_in, c_out", [(3, 16), (19, 32), (32, 32), (64, 32)])
 @pytest.mark.parametrize("train", [False, True], ids=["eval", "train"])
-def test_gcn_one_conv_one_einsum_equals_per_subset_form(c_in, c_out, train):
+def test_gcn_equals_the_reference_definition(c_in, c_out, train):
     torch.manual_seed(0)
     unit = UnitGCN(c_in, c_out, torch.from_numpy(adjacency_subsets())).double().train(train)
     with torch.no_grad():
@@ -53,6 +62,47 @@ def test_joint_batch_norm_feature_order_is_c_times_v_plus_v():
         bn.bias.copy_(torch.arange(6.0))
     y = joint_batch_norm(bn, torch.zeros(1, 2, 4, 3))  # (N, C, T, V)
     torch.testing.assert_close(y[0, :, 0, :], torch.arange(6.0).view(2, 3))
+
+
+def test_uniform_dropout_has_the_law_of_nn_dropout():
+    torch.manual_seed(0)
+    drop = UniformDropout(0.3)
+    x = torch.full((1000, 1000), 2.0, requires_grad=True)
+    y = drop(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.7) < 3e-3  # 1e6 Bernoulli(0.7) draws: std 4.6e-4
+    torch.testing.assert_close(y[kept], torch.full_like(y[kept], 2.0 / 0.7))
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, kept.float() / 0.7)  # gradient = the same mask
+    assert torch.equal(drop.eval()(x), x) and torch.equal(UniformDropout(0.0)(x), x)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        UniformDropout(1.0)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_joint_batch_norm_channels_last_equals_the_authors_layout(momentum):
+    """Same output and gradients as ``joint_batch_norm``; running statistics and the batch counter updated
+    exactly as nn.BatchNorm1d does; eval mode uses them."""
+    torch.manual_seed(0)
+    c, v = 5, 7
+    ref = torch.nn.BatchNorm1d(c * v, momentum=momentum).double()
+    with torch.no_grad():
+        ref.weight.uniform_(0.5, 1.5), ref.bias.uniform_(-1, 1)
+    ours = copy.deepcopy(ref)
+    for step in range(3):
+        x = torch.randn(4, c, 6, v, dtype=torch.float64) * (step + 1) + step
+        y_ref = joint_batch_norm(ref, x)  # (N, C, T, V)
+        y = joint_batch_norm_channels_last(ours, x)  # (N, T, V, C)
+        torch.testing.assert_close(y.permute(0, 3, 1, 2), y_ref)
+        g = torch.randn_like(y_ref)
+        y_ref.backward(g), y.permute(0, 3, 1, 2).backward(g)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        torch.testing.assert_close(getattr(ours, name), getattr(ref, name))
+    torch.testing.assert_close(ours.weight.grad, ref.weight.grad)
+    torch.testing.assert_close(ours.bias.grad, ref.bias.grad)
+    ref.eval(), ours.eval()
+    x = torch.randn(2, c, 3, v, dtype=torch.float64)
+    torch.testing.assert_close(joint_batch_norm_channels_last(ours, x).permute(0, 3, 1, 2), joint_batch_norm(ref, x))
 
 
 def test_table_1b_counts_equal_the_authors():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -131,7 +131,11 @@ def read_skeleton(path: str | Path) -> SkeletonSequence:
 
 
 def parse_skeleton(data: bytes | str, path: str | Path = "<string>") -> SkeletonSequence:
-    """Parse the content of a ``.skeleton`` file (see ``read_skeleton``); ``path`` names it in errors."""
+    """Parse the content of a ``.skeleton`` file (see ``read_skeleton``); ``path`` names it in errors.
+
+    Well-formed files take a byte-level path (line offsets from one numpy call, joint blocks sliced out
+    of the bytes); anything unexpected goes to the line-based path, which names the first fault.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogateescape")
     junk = data.translate(None, _ALLOWED_BYTES)
@@ -140,6 +144,50 @@ def parse_skeleton(data: bytes | str, path: str | Path = "<string>") -> Skeleton
         raise SkeletonFormatError(
             path, _line_of(data, pos), f"binary or non-ASCII byte 0x{data[pos]:02x}: expected text", "binary"
         )
+    seq = _parse_bytes(data, path)
+    return seq if seq is not None else _parse_lines(data, path)
+
+
+def _parse_bytes(data: bytes, path: str | Path) -> SkeletonSequence | None:
+    """Fast path for well-formed files; None at the first surprise (``_parse_lines`` then names it)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)  # newline offsets
+    starts = np.concatenate(([0], ends + 1)).tolist()
+    ends = ends.tolist() + [len(data)]
+    layout = _byte_layout(data, starts, ends)
+    if layout is None:
+        return None
+    num_frames, bodies, body_lines, joint_starts = layout
+    # One block of 26 rows per body: its body line padded with two zeros to 12 values, then its joints.
+    pad = b" 0" * (len(JOINT_FIELDS) - len(BODY_FIELDS))
+    pieces = []
+    for b, s in zip(body_lines, joint_starts):
+        pieces += [data[starts[b] : ends[b]].rstrip(), pad, b"\n", data[starts[s] : ends[s + NUM_JOINTS - 1]], b"\n"]
+    values = _parse_numbers(b"".join(pieces), len(body_lines) * (NUM_JOINTS + 1), len(JOINT_FIELDS))
+    if values is None:
+        return None
+    values = values.reshape(len(body_lines), NUM_JOINTS + 1, len(JOINT_FIELDS))  # (B, 26, 12)
+    try:
+        body_ids = np.array([int(data[starts[b] : ends[b]].split(None, 1)[0]) for b in body_lines], dtype=np.uint64)
+    except (ValueError, OverflowError):
+        return None
+    body_info = np.ascontiguousarray(values[:, 0, : len(BODY_FIELDS)])  # (B, 10)
+    body_info[:, 0] = body_ids  # bodyID rounded once from the exact integer, as ``float`` would
+    return _sequence(path, num_frames, bodies, body_ids, body_info, values[:, 1:].reshape(-1, len(JOINT_FIELDS)))
+
+
+def _byte_layout(data: bytes, starts: list[int], ends: list[int]) -> _Layout | None:
+    """Walk the count lines of ``data`` (line i is ``data[starts[i]:ends[i]]``); None at the first surprise."""
+    walked = _walk_counts(lambda i: data[starts[i] : ends[i]], str(NUM_JOINTS).encode())
+    if walked is None:
+        return None
+    pos, layout = walked
+    if pos > len(starts) or (pos < len(starts) and data[starts[pos] :].strip()):
+        return None  # truncated, or content after the last frame
+    return layout
+
+
+def _parse_lines(data: bytes, path: str | Path) -> SkeletonSequence:
+    """Line-based path: checks the width of every line and raises ``SkeletonFormatError`` at the first fault."""
     lines = data.decode("ascii").split("\n")
     # Ignore trailing blank lines; the content ends at the last non-blank line.
     end = len(lines)
@@ -162,7 +210,15 @@ def parse_skeleton(data: bytes | str, path: str | Path = "<string>") -> Skeleton
     except (ValueError, OverflowError):
         bad = next(i for i in body_lines if not lines[i].split(None, 1)[0].isdigit())
         raise SkeletonFormatError(path, bad + 1, "expected an integer bodyID", "non_numeric") from None
-    nbody = len(body_lines)
+    return _sequence(path, num_frames, bodies, body_ids, body_info, joints)
+
+
+def _sequence(
+    path: str | Path, num_frames: int, bodies: list[int], body_ids: np.ndarray, body_info: np.ndarray,
+    joints: np.ndarray,
+) -> SkeletonSequence:
+    """Assemble a ``SkeletonSequence`` from the parsed blocks (``joints`` (B*25, 12), ``body_info`` (B, 10))."""
+    nbody = len(body_ids)
     bodies_per_frame = np.asarray(bodies, dtype=np.int64)
     frame_index = np.repeat(np.arange(num_frames), bodies_per_frame)
     starts = np.cumsum(bodies_per_frame) - bodies_per_frame
@@ -182,35 +238,44 @@ def parse_skeleton(data: bytes | str, path: str | Path = "<string>") -> Skeleton
 _Layout = tuple[int, list[int], list[int], list[int]]  # frames, bodies per frame, body lines, joint starts
 
 
-def _fast_layout(lines: list[str], end: int) -> _Layout | None:
-    """Walk the count lines only; None at the first surprise (``_careful_layout`` then names it)."""
-    joints = str(NUM_JOINTS)
+def _walk_counts(line: Callable[[int], Any], joints: Any) -> tuple[int, _Layout] | None:
+    """Follow the frame, body and joint counts (``line(i)`` is line i, str or bytes; ``joints`` the joint-count
+    line in the same type); (lines walked, layout), or None at the first surprise."""
     bodies: list[int] = []
     body_lines: list[int] = []
     joint_starts: list[int] = []
     try:
-        text = lines[0].strip()
+        text = line(0).strip()
         if not text.isdigit():
             return None
         pos = 1
         for _ in range(int(text)):
-            text = lines[pos].strip()
+            text = line(pos).strip()
             if not text.isdigit():
                 return None
             nb = int(text)
             bodies.append(nb)
             pos += 1
             for _ in range(nb):
-                if lines[pos + 1].strip() != joints:
+                if line(pos + 1).strip() != joints:
                     return None
                 body_lines.append(pos)
                 joint_starts.append(pos + 2)
                 pos += NUM_JOINTS + 2
     except IndexError:
         return None
-    if pos != end or any(len(lines[i].split()) != len(BODY_FIELDS) for i in body_lines):
+    return pos, (len(bodies), bodies, body_lines, joint_starts)
+
+
+def _fast_layout(lines: list[str], end: int) -> _Layout | None:
+    """Walk the count lines only; None at the first surprise (``_careful_layout`` then names it)."""
+    walked = _walk_counts(lines.__getitem__, str(NUM_JOINTS))
+    if walked is None:
         return None
-    return len(bodies), bodies, body_lines, joint_starts
+    pos, layout = walked
+    if pos != end or any(len(lines[i].split()) != len(BODY_FIELDS) for i in layout[2]):
+        return None
+    return layout
 
 
 def _careful_layout(lines: list[str], end: int, path: str | Path) -> _Layout:
@@ -279,33 +344,43 @@ def _careful_layout(lines: list[str], end: int, path: str | Path) -> _Layout:
 
 
 def _parse_block(lines: list[str], rows: list[int], width: int) -> np.ndarray | None:
-    """The given lines (``width`` values each) as a (len(rows), width) float64 array, in one call; None if not.
+    """The given lines (``width`` values each) as a (len(rows), width) float64 array; None if not."""
+    return _parse_numbers("\n".join([lines[i] for i in rows]), len(rows), width)
+
+
+def _parse_numbers(text: str | bytes, rows: int, width: int) -> np.ndarray | None:
+    """``rows`` lines of ``width`` numbers as a (rows, width) float64 array, in one call; None if not.
 
     pandas' C parser converts numbers several times faster than ``float`` or ``np.fromstring``.
     """
     if not rows:
         return np.zeros((0, width))
-    text = "\n".join([lines[i] for i in rows])
-    if len(rows) < 256:  # small blocks: pandas' per-call overhead dominates
+    if rows < 256:  # small blocks: pandas' per-call overhead dominates
+        if isinstance(text, bytes):
+            text = text.decode("ascii")
+        lines = text.split("\n")
+        if len(lines) != rows or any(len(line.split()) != width for line in lines):
+            return None
         try:
-            values = np.array(text.split(), dtype=np.float64).reshape(len(rows), width)  # (rows, width)
+            values = np.array(text.split(), dtype=np.float64).reshape(rows, width)  # (rows, width)
         except ValueError:
             return None
     else:
         values = None
         for sep in (" ", r"\s+"):  # single spaces as Kinect writes them; any whitespace if that fails
+            source = io.BytesIO(text) if isinstance(text, bytes) else io.StringIO(text)
             try:
                 values = pd.read_csv(
-                    io.StringIO(text), sep=sep, header=None, dtype=np.float64, engine="c", na_filter=False,
+                    source, sep=sep, header=None, dtype=np.float64, engine="c", na_filter=False,
                     quoting=csv.QUOTE_NONE, skip_blank_lines=False,
                 ).to_numpy()  # (rows, width)
             except (ValueError, pd.errors.ParserError):
                 continue
-            if values.shape == (len(rows), width):
+            if values.shape == (rows, width):
                 break
         if values is None:
             return None
-    if values.shape != (len(rows), width) or not np.isfinite(values).all():
+    if values.shape != (rows, width) or not np.isfinite(values).all():
         return None
     return values
 

@@ -31,7 +31,7 @@ from sttr.data.ntu import (
     parse_name,
     read_skeleton,
 )
-from sttr.data.preprocess import MAX_FRAMES, NUM_PERSONS, normalize, sequence_to_array, valid_length
+from sttr.data.preprocess import MAX_FRAMES, NUM_PERSONS, skeleton_to_input_and_length
 from sttr.data.preprocess import bones as bone_vectors
 from sttr.skeleton import NUM_JOINTS
 
@@ -61,8 +61,8 @@ def process_file(path: str) -> tuple[np.ndarray | None, int, str | None]:
         return None, 0, f"{Path(path).name}: cannot read ({err.strerror or err})"
     if seq.num_bodies == 0:
         return None, 0, f"{Path(path).name}: no body in any of its {seq.num_frames} frames"
-    x = sequence_to_array(seq, max_frames=MAX_FRAMES)  # (3, T, V, 2)
-    return normalize(x), valid_length(x), None
+    x, length = skeleton_to_input_and_length(seq, max_frames=MAX_FRAMES)  # (3, T, V, 2)
+    return x, length, None
 
 
 @dataclass

@@ -7,6 +7,7 @@ samples, persons, frames and joints at once instead of per joint in Python. A fr
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,38 @@ def sequence_to_array(
 
     Frames past ``max_frames`` are dropped (NTU has at most 300).
     """
-    dense = seq.dense_xyz(max_bodies)  # (M, T, V, 3)
-    chosen = select_bodies(dense)[:, :max_frames]  # (2, T, V, 3)
-    out = np.zeros((3, max_frames, NUM_JOINTS, NUM_PERSONS), dtype=np.float32)
-    out[:, : chosen.shape[1]] = chosen.transpose(3, 1, 2, 0)  # (3, T, V, 2)
+    persons = select_persons(seq, max_frames, max_bodies)  # (2, T, V, 3)
+    return np.ascontiguousarray(persons.transpose(3, 1, 2, 0))  # (3, T, V, 2)
+
+
+def select_persons(seq: SkeletonSequence, max_frames: int = MAX_FRAMES, max_bodies: int = MAX_BODIES) -> np.ndarray:
+    """The top-2 energy slots of a sequence as persons (2, max_frames, 25, 3) float32, zero-padded.
+
+    Same result as ``select_bodies(seq.dense_xyz(max_bodies))``, computed from the bodies of the file
+    (no dense (4, T, 25, 3) array): energies come from each slot's non-empty bodies.
+    """
+    xyz = seq.xyz  # (B, V, 3)
+    slot, frame = seq.slot_index, seq.frame_index
+    nonempty = xyz.any(axis=(1, 2))  # (B,)
+    energy = np.zeros(max_bodies)
+    for m in np.unique(slot[slot < max_bodies]).tolist():
+        points = xyz[(slot == m) & nonempty]  # (K, V, 3): the slot's non-empty frames
+        if len(points):
+            energy[m] = _std_sum(points)
+    # Descending order as the authors' ``argsort()[::-1]`` (ties: the later slot first).
+    order = np.argsort(energy, kind="stable")[::-1][:NUM_PERSONS]
+    out = np.zeros((NUM_PERSONS, max_frames, NUM_JOINTS, 3), dtype=np.float32)
+    for k, m in enumerate(order.tolist()):
+        rows = np.flatnonzero((slot == m) & (frame < max_frames))
+        out[k, frame[rows]] = xyz[rows]
     return out
+
+
+def _std_sum(points: np.ndarray) -> float:
+    """Sum over x, y, z of the standard deviation of (K, V, 3) points (as ``body_energy`` for one slot)."""
+    flat = points.reshape(-1, 3)
+    mean = flat.sum(0) / len(flat)
+    return float(np.sqrt(((flat - mean) ** 2).sum(0) / len(flat)).sum())
 
 
 def valid_length(x: np.ndarray) -> int:
@@ -93,26 +121,76 @@ def _rotation_matrices(v: np.ndarray, target: np.ndarray) -> np.ndarray:
     return rot
 
 
+def _rotation_matrix(v: np.ndarray, target: tuple[float, float, float]) -> np.ndarray:
+    """``_rotation_matrices`` for one vector, in Python floats (same operations, same order); (3, 3)."""
+    v0, v1, v2 = v.tolist()
+    t0, t1, t2 = target
+    x, y, z = v1 * t2 - v2 * t1, v2 * t0 - v0 * t2, v0 * t1 - v1 * t0  # cross(v, target)
+    norm_v = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
+    cos = min(max((v0 * t0 + v1 * t1 + v2 * t2) / (norm_v if norm_v > 0 else 1.0), -1.0), 1.0)
+    theta = 0.0 if abs(v0) + abs(v1) + abs(v2) < 1e-6 else float(np.arccos(cos))
+    if abs(x) + abs(y) + abs(z) < 1e-6 or abs(theta) < 1e-6:
+        return np.eye(3)
+    norm = math.sqrt(x * x + y * y + z * z)
+    a, sin = float(np.cos(theta / 2.0)), float(np.sin(theta / 2.0))
+    b, c, d = -(x / norm) * sin, -(y / norm) * sin, -(z / norm) * sin
+    aa, bb, cc, dd = a * a, b * b, c * c, d * d
+    bc, ad, ac, ab, bd, cd = b * c, a * d, a * c, a * b, b * d, c * d
+    return np.array([[aa + bb - cc - dd, 2 * (bc + ad), 2 * (bd - ac)],
+                     [2 * (bc - ad), aa + cc - bb - dd, 2 * (cd + ab)],
+                     [2 * (bd + ac), 2 * (cd - ab), aa + dd - bb - cc]])  # fmt: skip
+
+
 def _joint_mask(s: np.ndarray) -> np.ndarray:
     """Non-zero joints of (..., 3): elementwise, avoiding a slow reduction over a length-3 axis."""
     return (s[..., 0] != 0) | (s[..., 1] != 0) | (s[..., 2] != 0)
 
 
-def _fill_null_frames(s: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Step 4a on (P, T, V, C) persons (``mask`` (P, T, V) their non-zero joints): move the non-empty
-    frames first if frame 0 is empty, then repeat frames 0..L-1 until the end."""
-    p, t = s.shape[:2]
-    nonempty = mask.any(-1)  # (P, T)
+def _frame_sources(nonempty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step 4a as indices: for (P, T) non-empty frames, the source frame of every output frame (P, T)
+    (non-empty frames first if frame 0 is empty, then frames 0..L-1 repeated) and each L, (P,)."""
+    p, t = nonempty.shape
     frames = np.broadcast_to(np.arange(t), (p, t))
     compacted = np.argsort(~nonempty, axis=1, kind="stable")  # non-empty frames first, in order
     order = np.where(nonempty[:, :1], frames, compacted)  # (P, T)
     nonempty = np.take_along_axis(nonempty, order, 1)
     # First frame after which everything is empty: one past the last non-empty frame.
-    length = np.where(nonempty.any(1), t - np.argmax(nonempty[:, ::-1], axis=1), 0)[:, None]  # (P, 1)
-    cyclic = np.where(frames < length, frames, (frames - length) % np.maximum(length, 1))
-    src = np.take_along_axis(order, np.where(length > 0, cyclic, frames), 1)  # (P, T)
-    person = np.arange(p)[:, None]
+    length = np.where(nonempty.any(1), t - np.argmax(nonempty[:, ::-1], axis=1), 0)  # (P,)
+    cyclic = np.where(frames < length[:, None], frames, (frames - length[:, None]) % np.maximum(length, 1)[:, None])
+    src = np.take_along_axis(order, np.where(length[:, None] > 0, cyclic, frames), 1)  # (P, T)
+    return src, length
+
+
+def _fill_null_frames(s: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step 4a on (P, T, V, C) persons (``mask`` (P, T, V) their non-zero joints): move the non-empty
+    frames first if frame 0 is empty, then repeat frames 0..L-1 until the end."""
+    src, _ = _frame_sources(mask.any(-1))
+    person = np.arange(s.shape[0])[:, None]
     return s[person, src], mask[person, src]  # (P, T, V, C), (P, T, V)
+
+
+def _normalize_persons(persons: np.ndarray) -> np.ndarray:
+    """``normalize`` of one sample given as persons (M, T, V, C); returns (C, T, V, M) float32.
+
+    Works on one period of the padded sequence (the lcm of the persons' lengths, e.g. the valid
+    frames when all persons share them) and tiles it: every step after 4a is per frame, so the
+    result equals the computation over all T frames.
+    """
+    m, t, v, c = persons.shape
+    mask = _joint_mask(persons)  # (M, T, V)
+    src, length = _frame_sources(mask.any(-1))
+    period = min(math.lcm(*[n for n in length.tolist() if n]), t)  # lcm of the non-zero lengths, 1 if none
+    person = np.arange(m)[:, None]
+    s = persons[person, src[:, :period]].astype(np.float64)  # (M, P, V, C)
+    mask = mask[person, src[:, :period], :, None]  # (M, P, V, 1)
+    s = (s - s[:1, :, CENTER_JOINT : CENTER_JOINT + 1, :]) * mask  # 4b
+    rot_z = _rotation_matrix(s[0, 0, SPINE_AXIS[1]] - s[0, 0, SPINE_AXIS[0]], (0.0, 0.0, 1.0))  # 4c
+    shoulders = s[None, 0, 0, SHOULDER_AXIS[1]] - s[None, 0, 0, SHOULDER_AXIS[0]]  # (1, 3)
+    rot_x = _rotation_matrix(np.einsum("nij,nj->ni", rot_z[None], shoulders)[0], (1.0, 0.0, 0.0))  # 4d
+    rot = rot_x[None] @ rot_z[None]  # (1, 3, 3)
+    s = s.reshape(1, m * period * v, c) @ rot.transpose(0, 2, 1)  # (1, M*P*V, C)
+    s = s.reshape(m, period, v, c).transpose(3, 1, 2, 0).astype(np.float32)  # (C, P, V, M)
+    return np.take(s, np.arange(t) % period, axis=1) if period < t else np.ascontiguousarray(s)
 
 
 def normalize(x: np.ndarray) -> np.ndarray:
@@ -121,6 +199,8 @@ def normalize(x: np.ndarray) -> np.ndarray:
     Null frames filled by repetition, centred on person 0's joint 1, person 0's spine (joint 0 -> 1)
     in frame 0 turned to +z and its shoulders (joint 4 -> 8) to +x. Returns float32.
     """
+    if x.ndim == 4 and x.shape[0] == 3:
+        return _normalize_persons(np.transpose(x, (3, 1, 2, 0)))
     single = x.ndim == 4
     if single:
         x = x[None]
@@ -172,4 +252,10 @@ def joints_and_bones(x: Any) -> Any:
 
 def skeleton_to_input(seq: SkeletonSequence, max_frames: int = MAX_FRAMES) -> np.ndarray:
     """The full pipeline for one file: body selection, padding and normalisation, (3, 300, 25, 2) float32."""
-    return normalize(sequence_to_array(seq, max_frames=max_frames))
+    return _normalize_persons(select_persons(seq, max_frames))
+
+
+def skeleton_to_input_and_length(seq: SkeletonSequence, max_frames: int = MAX_FRAMES) -> tuple[np.ndarray, int]:
+    """``skeleton_to_input`` and the ``valid_length`` of the array before normalisation."""
+    persons = select_persons(seq, max_frames)  # (2, T, V, 3)
+    return _normalize_persons(persons), valid_length(persons.transpose(3, 1, 2, 0))

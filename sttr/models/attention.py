@@ -3,6 +3,8 @@
 Two paths compute the same function: a fused one through ``scaled_dot_product_attention`` with
 DropAttention as a per-key boolean mask, and an explicit matmul + softmax one (the authors' math,
 renormalising the kept weights by their row sum + 1e-8) that also returns the attention weights.
+Both work with channels innermost: the input BN returns (N, T, V, C) so that the qkv and output
+projections are single GEMMs and the heads are views, not copies of the activations.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sttr.models.units import UnitTCN, joint_batch_norm
+from sttr.models.units import UnitTCN, joint_batch_norm_channels_last
 
 
 class DropAttention(nn.Module):
@@ -103,47 +105,53 @@ class _SelfAttention(nn.Module):
         owner = self.attention_conv if self.token_axis == "V" else self
         return owner.qkv_conv, owner.attn_out
 
-    def _project(self, x: torch.Tensor) -> torch.Tensor:
-        """qkv channels of the normalised input (N, C, T, V) -> (N, 2*d_k + d_v, T', V)."""
-        return self._convs()[0](x)
+    def _project(self, h: torch.Tensor) -> torch.Tensor:
+        """qkv channels of the normalised input (N, T, V, C) -> (N, T', V, 2*d_k + d_v), one GEMM."""
+        conv = self._convs()[0]
+        return F.linear(h, conv.weight.flatten(1), conv.bias)
 
-    def _split(self, t: torch.Tensor, d: int) -> torch.Tensor:
-        """(N, d, T, V) -> (N*tokens-groups, N_h, L, d/N_h), heads taking contiguous channel groups."""
-        n, _, tt, vv = t.shape
-        t = t.reshape(n, self.heads, d // self.heads, tt, vv)  # (N, N_h, d_h, T, V)
+    def _heads(self, t: torch.Tensor) -> torch.Tensor:
+        """(N, T, V, d) -> (N*groups, N_h, L, d/N_h): heads take contiguous channel groups; tokens are the
+        joints of each frame (SSA) or the frames of each joint (TSA)."""
+        n, tt, vv, d = t.shape
+        t = t.unflatten(-1, (self.heads, d // self.heads))  # (N, T, V, N_h, d_h)
         if self.token_axis == "V":
-            return t.permute(0, 3, 1, 4, 2).reshape(n * tt, self.heads, vv, d // self.heads)  # (N*T, N_h, V, d_h)
-        return t.permute(0, 4, 1, 3, 2).reshape(n * vv, self.heads, tt, d // self.heads)  # (N*V, N_h, T, d_h)
+            return t.permute(0, 1, 3, 2, 4).reshape(n * tt, self.heads, vv, -1)  # (N*T, N_h, V, d_h)
+        return t.permute(0, 2, 3, 1, 4).reshape(n * vv, self.heads, tt, -1)  # (N*V, N_h, T, d_h)
 
     def _merge(self, o: torch.Tensor, n: int, tt: int, vv: int) -> torch.Tensor:
-        """Inverse of ``_split`` for the values: -> (N, d_v, T, V), heads concatenated head-major."""
-        dh = self.d_v // self.heads
+        """Inverse of ``_heads`` for the values: -> (N, T, V, d_v), heads concatenated head-major."""
         if self.token_axis == "V":
-            o = o.view(n, tt, self.heads, vv, dh).permute(0, 2, 4, 1, 3)  # (N, N_h, d_h, T, V)
+            o = o.view(n, tt, self.heads, vv, -1).transpose(2, 3)  # (N, T, V, N_h, d_h)
         else:
-            o = o.view(n, vv, self.heads, tt, dh).permute(0, 2, 4, 3, 1)  # (N, N_h, d_h, T, V)
-        return o.reshape(n, self.d_v, tt, vv)  # (N, d_v, T, V)
+            o = o.view(n, vv, self.heads, tt, -1).permute(0, 3, 1, 2, 4)  # (N, T, V, N_h, d_h)
+        return o.reshape(n, tt, vv, self.d_v)  # (N, T, V, d_v)
 
-    def use_fused(self) -> bool:
-        """Fused SDPA path unless configured off. ``None`` picks it on every device: on this CPU it measured
-        equal for 25 joints and far faster, with less memory, for TSA over 150 frames (benchmarks/)."""
-        return True if self.fused is None else self.fused
+    def use_fused(self, device: torch.device) -> bool:
+        """Fused SDPA path unless configured. ``None`` picks it on CUDA and, on CPU, for TSA only: over 150
+        frames it is far faster and leaner there, while for SSA's 25 joints the masked SDPA falls back to a
+        slower math kernel than matmul + softmax (benchmarks/README.md)."""
+        if self.fused is not None:
+            return self.fused
+        return device.type == "cuda" or self.token_axis == "T"
 
     def attention(
         self, x: torch.Tensor, return_weights: bool = False, keep: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Attention branch on (N, C, T, V): returns (N, d_v, T', V) after the output projection and the
         weights (N*groups, N_h, L, L) when asked. ``keep`` overrides the sampled DropAttention mask."""
-        h = joint_batch_norm(self.data_bn, x)  # (N, C, T, V)
-        qkv = self._project(h)  # (N, 2*d_k + d_v, T', V)
-        n, _, tt, vv = qkv.shape
-        q, k, v = torch.split(qkv, [self.d_k, self.d_k, self.d_v], dim=1)
-        q, k, v = self._split(q, self.d_k), self._split(k, self.d_k), self._split(v, self.d_v)
+        h = joint_batch_norm_channels_last(self.data_bn, x)  # (N, T, V, C)
+        qkv = self._project(h)  # (N, T', V, 2*d_k + d_v)
+        n, tt, vv, _ = qkv.shape
+        q, k, v = torch.split(qkv, [self.d_k, self.d_k, self.d_v], dim=-1)
+        q, k, v = self._heads(q), self._heads(k), self._heads(v)  # (N*groups, N_h, L, d_h)
         if keep is None:
             keep = self.drop_attention.sample(q.shape[0], self.heads, q.shape[2], q.device)
-        fused = self.use_fused() and not return_weights
-        o, weights = attend(q, k, v, keep=keep, fused=fused)  # (B, N_h, L, d_v/N_h)
-        return self._convs()[1](self._merge(o, n, tt, vv)), weights
+        fused = self.use_fused(x.device) and not return_weights
+        o, weights = attend(q, k, v, keep=keep, fused=fused)  # (N*groups, N_h, L, d_v/N_h)
+        attn_out = self._convs()[1]
+        z = F.linear(self._merge(o, n, tt, vv), attn_out.weight.flatten(1), attn_out.bias)  # (N, T', V, d_v)
+        return z.permute(0, 3, 1, 2), weights  # (N, d_v, T', V), channels innermost in memory
 
 
 class SpatialSelfAttention(_SelfAttention):
@@ -174,8 +182,7 @@ class SpatialSelfAttention(_SelfAttention):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(N, C_in, T, V) -> ((N, C_out, T, V), weights (N*T, N_h, V, V) or None)."""
         z, weights = self.attention(x, return_weights, keep)
-        if self.skip:
-            z = z + x
+        z = x + z if self.skip else z.contiguous()  # (N, C_out, T, V), contiguous for the TCN after
         return self.relu(self.bn(z)), weights
 
 
@@ -208,18 +215,22 @@ class TemporalSelfAttention(_SelfAttention):
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
 
-    def _project(self, x: torch.Tensor) -> torch.Tensor:
-        """Strided qkv over time; the (1, s) kernel of the authors' key shape is applied along T."""
+    def _project(self, h: torch.Tensor) -> torch.Tensor:
+        """Strided qkv over time on (N, T, V, C): the (1, s) kernel of the authors' key shape applied along T,
+        as one GEMM over the s frames of each step -> (N, ceil(T/s), V, 2*d_k + d_v)."""
         s = self.stride
-        pad = (-x.shape[2]) % s
-        if pad:
-            x = F.pad(x, (0, 0, 0, pad))  # (N, C, T + pad, V)
-        w = self.qkv_conv.weight.view(self.qkv_conv.out_channels, -1, s, 1)  # (C_qkv, C_in, s, 1): along T
-        return F.conv2d(x, w, self.qkv_conv.bias, stride=(s, 1))  # (N, C_qkv, ceil(T/s), V)
+        if s == 1:
+            return super()._project(h)
+        n, t, v, c = h.shape
+        if t % s:
+            h = F.pad(h, (0, 0, 0, 0, 0, s - t % s))  # (N, T + pad, V, C): zeros after the input BN
+        h = h.unflatten(1, (-1, s)).transpose(2, 3).reshape(n, -1, v, s * c)  # (N, T', V, s*C): tap-major
+        w = self.qkv_conv.weight.view(self.qkv_conv.out_channels, c, s).transpose(1, 2)  # (C_qkv, s, C_in)
+        return F.linear(h, w.reshape(w.shape[0], s * c), self.qkv_conv.bias)
 
     def forward(
         self, x: torch.Tensor, return_weights: bool = False, keep: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(N, C_in, T, V) -> ((N, C_out, ceil(T/s), V), weights (N*V, N_h, T', T') or None)."""
         z, weights = self.attention(x, return_weights, keep)
-        return self.relu(self.bn(z + self.down(x))), weights
+        return self.relu(self.bn(self.down(x) + z)), weights  # residual first: contiguous sum

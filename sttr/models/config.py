@@ -27,7 +27,8 @@ class ModelConfig:
     """Configuration of one stream network; ``attention_from`` defaults to ``widths[1]`` (units 3..8 attend).
 
     ``fused_attention``: True = ``scaled_dot_product_attention``, False = explicit matmul + softmax,
-    None = choose (fused; the explicit path is always used when attention maps are returned).
+    None = choose per device (fused on CUDA; on CPU fused for TSA, explicit for SSA, as measured in
+    benchmarks/README.md); the explicit path is always used when attention maps are returned.
     """
 
     stream: str = "spatial"
