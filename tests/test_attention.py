@@ -121,3 +121,17 @@ def test_every_key_dropped_in_train_mode_gives_finite_output():
             assert torch.isfinite(z).all()
             bias = unit._convs()[1].bias.view(1, -1, 1, 1)
             torch.testing.assert_close(z, bias.expand_as(z))  # zero attention -> only the out-proj bias
+
+
+def test_default_path_per_device_and_contiguous_unit_outputs():
+    """``fused=None``: explicit SSA and fused TSA on CPU; both units hand the TCN after them a contiguous
+    (N, C, T, V) tensor although the attention branch computes with channels innermost."""
+    ssa, tsa = _units(None)
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert (ssa.use_fused(cpu), tsa.use_fused(cpu)) == (False, True)
+    assert ssa.use_fused(cuda) and tsa.use_fused(cuda)
+    x = torch.randn(2, 16, 6, 25, dtype=torch.float64)
+    no_skip = SpatialSelfAttention(16, 32, d_k=8, heads=4, num_joints=25).double()
+    for unit in (ssa, tsa, no_skip):
+        y, _ = unit.train()(x)
+        assert y.is_contiguous()
