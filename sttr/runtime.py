@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import platform
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _THRESHOLD = 1 << 30  # 1 GiB: blocks below stay in the heap, and the heap is not trimmed below this much free
-_tuned = False
 
 
+@functools.cache
 def tune_cpu_allocator() -> bool:
-    """Keep freed tensor memory for reuse (glibc ``mallopt``). Idempotent; returns whether the setting is on.
+    """Keep freed tensor memory for reuse (glibc ``mallopt``). Decided once per process; returns whether the
+    setting is on.
 
-    Set ``STTR_NO_MALLOPT=1`` to leave the allocator alone (e.g. when preloading jemalloc or tcmalloc).
+    Set ``STTR_NO_MALLOPT=1`` (before the first model is built) to leave the allocator alone, e.g. when
+    preloading jemalloc or tcmalloc.
     """
-    global _tuned
-    if _tuned:
-        return True
     if os.environ.get("STTR_NO_MALLOPT") or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    _tuned = bool(libc.mallopt(_M_MMAP_THRESHOLD, _THRESHOLD)) & bool(libc.mallopt(_M_TRIM_THRESHOLD, _THRESHOLD))
-    return _tuned
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, _THRESHOLD)) & bool(libc.mallopt(_M_TRIM_THRESHOLD, _THRESHOLD))

@@ -112,3 +112,12 @@ def test_table_1b_counts_equal_the_authors():
     assert list(table.authors) == [199_763, 177_792, 590_592, 177_792]
     # the paper prints these x10^4 truncated or rounded (19.97 -> 19.9, 17.78 -> 17.8): within 0.1
     assert ((table.parameters / 1e4 - table.paper_x1e4).abs() < 0.1).all()
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_joint_batch_norm_channels_last_without_running_statistics(train):
+    """``track_running_stats=False``: batch statistics in both modes, as nn.BatchNorm1d."""
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm1d(4 * 5, track_running_stats=False).double().train(train)
+    x = torch.randn(3, 4, 6, 5, dtype=torch.float64)
+    torch.testing.assert_close(joint_batch_norm_channels_last(bn, x).permute(0, 3, 1, 2), joint_batch_norm(bn, x))

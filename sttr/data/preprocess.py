@@ -96,33 +96,9 @@ def valid_length(x: np.ndarray) -> int:
     return int(nonempty[-1] - nonempty[0] + 1) if nonempty.size else 0
 
 
-def _rotation_matrices(v: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per row of v (N, 3): the 2s-AGCN Rodrigues matrix turning v parallel to ``target``; (N, 3, 3)."""
-    axis = np.cross(v, target)  # (N, 3)
-    norm_v = np.linalg.norm(v, axis=1)
-    cos = np.clip((v @ target) / np.where(norm_v > 0, norm_v, 1.0), -1.0, 1.0)
-    theta = np.where(np.abs(v).sum(1) < 1e-6, 0.0, np.arccos(cos))
-    identity = (np.abs(axis).sum(1) < 1e-6) | (np.abs(theta) < 1e-6)
-    axis_norm = np.linalg.norm(axis, axis=1)
-    axis = axis / np.where(identity, 1.0, axis_norm)[:, None]
-    a = np.cos(theta / 2.0)
-    b, c, d = (-axis * np.sin(theta / 2.0)[:, None]).T
-    aa, bb, cc, dd = a * a, b * b, c * c, d * d
-    bc, ad, ac, ab, bd, cd = b * c, a * d, a * c, a * b, b * d, c * d
-    rot = np.stack(
-        [
-            np.stack([aa + bb - cc - dd, 2 * (bc + ad), 2 * (bd - ac)], -1),
-            np.stack([2 * (bc - ad), aa + cc - bb - dd, 2 * (cd + ab)], -1),
-            np.stack([2 * (bd + ac), 2 * (cd - ab), aa + dd - bb - cc], -1),
-        ],
-        1,
-    )  # (N, 3, 3)
-    rot[identity] = np.eye(3)
-    return rot
-
-
 def _rotation_matrix(v: np.ndarray, target: tuple[float, float, float]) -> np.ndarray:
-    """``_rotation_matrices`` for one vector, in Python floats (same operations, same order); (3, 3)."""
+    """The 2s-AGCN Rodrigues matrix turning v (3,) parallel to ``target``, in Python floats (cheaper than
+    numpy for one 3-vector); identity when the axis or the angle is below 1e-6; (3, 3)."""
     v0, v1, v2 = v.tolist()
     t0, t1, t2 = target
     x, y, z = v1 * t2 - v2 * t1, v2 * t0 - v0 * t2, v0 * t1 - v1 * t0  # cross(v, target)
@@ -169,6 +145,24 @@ def _fill_null_frames(s: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.n
     return s[person, src], mask[person, src]  # (P, T, V, C), (P, T, V)
 
 
+def _center_and_rotate(s: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Steps 4b-4d on (N, M, T, V, C) float64 persons after 4a (``mask`` (N, M, T, V, 1) their non-zero joints).
+
+    Subtract person 0's joint 1 of the same frame (all-zero joints stay zero), then apply per sample one
+    matrix turning person 0's spine (joint 0 -> 1) in frame 0 to +z and its shoulders (joint 4 -> 8), taken
+    after that turn, to +x. Returns (N, M, T, V, C).
+    """
+    n, m, t, v, c = s.shape
+    s = (s - s[:, :1, :, CENTER_JOINT : CENTER_JOINT + 1, :]) * mask
+    rot = np.empty((n, 3, 3))
+    for i, first in enumerate(s[:, 0, 0]):  # (V, C): person 0, frame 0 of each sample
+        rot_z = _rotation_matrix(first[SPINE_AXIS[1]] - first[SPINE_AXIS[0]], (0.0, 0.0, 1.0))  # 4c
+        shoulders = first[None, SHOULDER_AXIS[1]] - first[None, SHOULDER_AXIS[0]]  # (1, 3)
+        rot_x = _rotation_matrix(np.einsum("nij,nj->ni", rot_z[None], shoulders)[0], (1.0, 0.0, 0.0))  # 4d
+        rot[i] = (rot_x[None] @ rot_z[None])[0]
+    return (s.reshape(n, m * t * v, c) @ rot.transpose(0, 2, 1)).reshape(n, m, t, v, c)
+
+
 def _normalize_persons(persons: np.ndarray) -> np.ndarray:
     """``normalize`` of one sample given as persons (M, T, V, C); returns (C, T, V, M) float32.
 
@@ -183,13 +177,8 @@ def _normalize_persons(persons: np.ndarray) -> np.ndarray:
     person = np.arange(m)[:, None]
     s = persons[person, src[:, :period]].astype(np.float64)  # (M, P, V, C)
     mask = mask[person, src[:, :period], :, None]  # (M, P, V, 1)
-    s = (s - s[:1, :, CENTER_JOINT : CENTER_JOINT + 1, :]) * mask  # 4b
-    rot_z = _rotation_matrix(s[0, 0, SPINE_AXIS[1]] - s[0, 0, SPINE_AXIS[0]], (0.0, 0.0, 1.0))  # 4c
-    shoulders = s[None, 0, 0, SHOULDER_AXIS[1]] - s[None, 0, 0, SHOULDER_AXIS[0]]  # (1, 3)
-    rot_x = _rotation_matrix(np.einsum("nij,nj->ni", rot_z[None], shoulders)[0], (1.0, 0.0, 0.0))  # 4d
-    rot = rot_x[None] @ rot_z[None]  # (1, 3, 3)
-    s = s.reshape(1, m * period * v, c) @ rot.transpose(0, 2, 1)  # (1, M*P*V, C)
-    s = s.reshape(m, period, v, c).transpose(3, 1, 2, 0).astype(np.float32)  # (C, P, V, M)
+    s = _center_and_rotate(s[None], mask[None])[0]  # (M, P, V, C)
+    s = s.transpose(3, 1, 2, 0).astype(np.float32)  # (C, P, V, M)
     return np.take(s, np.arange(t) % period, axis=1) if period < t else np.ascontiguousarray(s)
 
 
@@ -201,29 +190,13 @@ def normalize(x: np.ndarray) -> np.ndarray:
     """
     if x.ndim == 4 and x.shape[0] == 3:
         return _normalize_persons(np.transpose(x, (3, 1, 2, 0)))
-    single = x.ndim == 4
-    if single:
-        x = x[None]
     if x.ndim != 5 or x.shape[1] != 3:
         raise ValueError(f"normalize: expected (3, T, V, M) or (N, 3, T, V, M), got shape {x.shape}")
     n, c, t, v, m = x.shape
     s = np.transpose(x, (0, 4, 2, 3, 1)).astype(np.float64).reshape(n * m, t, v, c)  # (N*M, T, V, C)
     s, mask = _fill_null_frames(s, _joint_mask(s))
-    s, mask = s.reshape(n, m, t, v, c), mask.reshape(n, m, t, v, 1)  # (N, M, T, V, C), (N, M, T, V, 1)
-    # 4b: subtract person 0's joint 1 of the same frame; all-zero joints stay zero.
-    center = s[:, :1, :, CENTER_JOINT : CENTER_JOINT + 1, :]  # (N, 1, T, 1, C)
-    s = (s - center) * mask
-    # 4c, 4d: rotations from person 0 in frame 0 (zero joints stay zero under a rotation); the
-    # shoulder rotation is computed on the spine-rotated skeleton and both are applied as one matrix.
-    spine = s[:, 0, 0, SPINE_AXIS[1]] - s[:, 0, 0, SPINE_AXIS[0]]  # (N, 3)
-    rot_z = _rotation_matrices(spine, np.array([0.0, 0.0, 1.0]))  # (N, 3, 3)
-    shoulders = s[:, 0, 0, SHOULDER_AXIS[1]] - s[:, 0, 0, SHOULDER_AXIS[0]]  # (N, 3)
-    rot_x = _rotation_matrices(np.einsum("nij,nj->ni", rot_z, shoulders), np.array([1.0, 0.0, 0.0]))
-    rot = rot_x @ rot_z  # (N, 3, 3)
-    s = s.reshape(n, m * t * v, c) @ rot.transpose(0, 2, 1)  # (N, M*T*V, C)
-    s = np.transpose(s.reshape(n, m, t, v, c), (0, 4, 2, 3, 1))  # (N, C, T, V, M)
-    out = np.ascontiguousarray(s, dtype=np.float32)
-    return out[0] if single else out
+    s = _center_and_rotate(s.reshape(n, m, t, v, c), mask.reshape(n, m, t, v, 1))  # (N, M, T, V, C)
+    return np.ascontiguousarray(np.transpose(s, (0, 4, 2, 3, 1)), dtype=np.float32)  # (N, C, T, V, M)
 
 
 def _is_torch(x: Any) -> bool:

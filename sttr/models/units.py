@@ -37,10 +37,9 @@ def joint_batch_norm_channels_last(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch
     def last(p: torch.Tensor | None) -> torch.Tensor | None:  # feature c*V + v -> v*C + c
         return None if p is None else p.view(c, v).t().reshape(-1)
 
-    use_batch_stats = bn.training or bn.running_mean is None
-    if not use_batch_stats or not bn.track_running_stats:
+    if not bn.training or bn.running_mean is None:  # eval with running statistics, or none kept: no update
         y = F.batch_norm(h, last(bn.running_mean), last(bn.running_var), last(bn.weight), last(bn.bias),
-                         use_batch_stats, 0.0, bn.eps)  # fmt: skip
+                         bn.running_mean is None, 0.0, bn.eps)  # fmt: skip
         return y.view(n, t, v, c)
     factor = 0.0 if bn.momentum is None else bn.momentum
     if bn.num_batches_tracked is not None:
