@@ -1,8 +1,9 @@
 """Spatial (SSA) and temporal (TSA) self-attention units with DropAttention (paper Sec. 3, Eqs. 3-6).
 
 Two paths compute the same function: a fused one through ``scaled_dot_product_attention`` with
-DropAttention as a per-key boolean mask, and an explicit matmul + softmax one (the authors' math,
-renormalising the kept weights by their row sum + 1e-8) that also returns the attention weights.
+DropAttention as a per-key boolean mask, and an explicit matmul + softmax one that also returns the
+attention weights. Both take the softmax over the kept keys, which is the authors' renormalisation of
+the kept weights by their row sum + 1e-8 without the 1e-8 (a relative difference of 1e-8 / kept mass).
 Both work with channels innermost: the input BN returns (N, T, V, C) so that the qkv and output
 projections are single GEMMs and the heads are views, not copies of the activations.
 """
@@ -41,26 +42,36 @@ def attend(
     v: torch.Tensor,
     keep: torch.Tensor | None = None,
     fused: bool = False,
+    need_weights: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Multi-head attention over (B, N_h, L, d) tensors: softmax(q k^T / sqrt(d_k/N_h)) v.
 
-    ``keep`` (B, N_h, 1, L) bool drops keys as DropAttention does. Returns (output, weights); weights
-    is None on the fused path.
+    ``keep`` (B, N_h, 1, L) bool drops keys as DropAttention does: the softmax runs over the kept keys
+    only, and a row with no kept key outputs zeros. Returns (output, weights); weights is None on the
+    fused path or when ``need_weights`` is False.
     """
+    any_kept = None if keep is None else keep.any(dim=-1, keepdim=True)  # (B, N_h, 1, 1)
     if fused:
         if keep is None:
             return F.scaled_dot_product_attention(q, k, v), None
-        any_kept = keep.any(dim=-1, keepdim=True)  # (B, N_h, 1, 1)
         # a row with every key dropped attends to all keys and is zeroed after: zeros like the authors, no NaN
-        mask = keep | ~any_kept  # (B, N_h, 1, L)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=keep | ~any_kept)
         return out * any_kept.to(out.dtype), None
-    scale = q.shape[-1] ** -0.5
-    weights = torch.softmax(torch.matmul(q * scale, k.transpose(-2, -1)), dim=-1)  # (B, N_h, L, L)
-    if keep is not None:
-        weights = weights * keep.to(weights.dtype)
-        weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-8)
-    return torch.matmul(weights, v), weights
+    b, h, length, d = q.shape
+    if keep is None:
+        bias, beta = q.new_zeros(()), 0.0
+    else:  # -inf on dropped keys, in rows that keep some, added inside the GEMM: (B*N_h, 1, L)
+        drop = (~keep & any_kept).expand(b, h, 1, k.shape[2]).reshape(b * h, 1, -1)
+        bias, beta = q.new_zeros(drop.shape).masked_fill_(drop, float("-inf")), 1.0
+    scores = torch.baddbmm(
+        bias, q.reshape(b * h, length, d), k.reshape(b * h, -1, d).transpose(1, 2), beta=beta, alpha=d**-0.5
+    )  # (B*N_h, L, L): scaled logits
+    weights = torch.softmax(scores, dim=-1).view(b, h, length, -1)  # (B, N_h, L, L)
+    out = torch.matmul(weights, v)  # (B, N_h, L, d_v)
+    if keep is not None and not bool(any_kept.all()):  # rows with every key dropped output zeros
+        kept = any_kept.to(out.dtype)
+        out, weights = out * kept, weights * kept
+    return out, weights if need_weights else None
 
 
 class _Projections(nn.Module):
@@ -148,7 +159,7 @@ class _SelfAttention(nn.Module):
         if keep is None:
             keep = self.drop_attention.sample(q.shape[0], self.heads, q.shape[2], q.device)
         fused = self.use_fused(x.device) and not return_weights
-        o, weights = attend(q, k, v, keep=keep, fused=fused)  # (N*groups, N_h, L, d_v/N_h)
+        o, weights = attend(q, k, v, keep=keep, fused=fused, need_weights=return_weights)  # (N*groups, N_h, L, d_h)
         attn_out = self._convs()[1]
         z = F.linear(self._merge(o, n, tt, vv), attn_out.weight.flatten(1), attn_out.bias)  # (N, T', V, d_v)
         return z.permute(0, 3, 1, 2), weights  # (N, d_v, T', V), channels innermost in memory
