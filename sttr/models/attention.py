@@ -141,7 +141,7 @@ class _SelfAttention(nn.Module):
     def use_fused(self, device: torch.device) -> bool:
         """Fused SDPA path unless configured. ``None`` picks it on CUDA and, on CPU, for TSA only: over 150
         frames it is far faster and leaner there, while for SSA's 25 joints the masked SDPA falls back to a
-        slower math kernel than matmul + softmax (benchmarks/README.md)."""
+        math kernel that is no faster than the explicit path (benchmarks/README.md)."""
         if self.fused is not None:
             return self.fused
         return device.type == "cuda" or self.token_axis == "T"
