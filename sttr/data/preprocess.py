@@ -155,6 +155,8 @@ def _center_and_rotate(s: np.ndarray, mask: np.ndarray) -> np.ndarray:
     n, m, t, v, c = s.shape
     s = (s - s[:, :1, :, CENTER_JOINT : CENTER_JOINT + 1, :]) * mask
     rot = np.empty((n, 3, 3))
+    # The batched einsum / matmul forms below round differently from ``rot_z @ v`` and ``rot_x @ rot_z`` in the last
+    # float64 bit; they are kept so that prepared arrays stay bit-identical to those already written.
     for i, first in enumerate(s[:, 0, 0]):  # (V, C): person 0, frame 0 of each sample
         rot_z = _rotation_matrix(first[SPINE_AXIS[1]] - first[SPINE_AXIS[0]], (0.0, 0.0, 1.0))  # 4c
         shoulders = first[None, SHOULDER_AXIS[1]] - first[None, SHOULDER_AXIS[0]]  # (1, 3)
