@@ -13,16 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sttr.skeleton import NUM_JOINTS
+from sttr.skeleton import ARM_JOINTS, BASE_OF_SPINE, HEAD, LEG_JOINTS, MIDDLE_OF_SPINE, NECK, NUM_JOINTS, SPINE
 
 FPS = 30.0
 SIDES = ("L", "R")
 _SIGN = {"L": 1.0, "R": -1.0}  # body x points to the body's own left
-
-# 0-based joint indices of the Kinect v2 layout (names in sttr.skeleton.JOINT_NAMES).
-BASE, MID, NECK, HEAD, SPINE_SHOULDER = 0, 1, 2, 3, 20
-ARM = {"L": (4, 5, 6, 7, 21, 22), "R": (8, 9, 10, 11, 23, 24)}  # shoulder elbow wrist hand tip thumb
-LEG = {"L": (12, 13, 14, 15), "R": (16, 17, 18, 19)}  # hip knee ankle foot
 
 # Bone lengths of a 1.75 m adult (metres); each performer scales them.
 _BONES_175 = {
@@ -159,15 +154,15 @@ class Body:
         ss = mid + apply(r_t, np.array([0.0, b["upper_spine"], -0.01]))
         neck = ss + apply(r_h, np.array([0.0, b["neck"], 0.01]))
         head = neck + apply(r_h, np.array([0.0, b["head"], 0.02]))
-        t = {"rot": r_t, "pelvis": r_p, BASE: self.root, MID: mid, SPINE_SHOULDER: ss, NECK: neck, HEAD: head}
+        t = {"rot": r_t, "pelvis": r_p, BASE_OF_SPINE: self.root, MIDDLE_OF_SPINE: mid, SPINE: ss, NECK: neck, HEAD: head}
         for side in SIDES:
             s = _SIGN[side]
-            t[ARM[side][0]] = ss + apply(r_t, np.array([s * b["shoulder_half"], -0.025, -0.01]))
-            t[LEG[side][0]] = self.root + apply(r_p, np.array([s * b["hip_half"], -0.06, 0.0]))
+            t[ARM_JOINTS[side][0]] = ss + apply(r_t, np.array([s * b["shoulder_half"], -0.025, -0.01]))
+            t[LEG_JOINTS[side][0]] = self.root + apply(r_p, np.array([s * b["hip_half"], -0.06, 0.0]))
         self.trunk = t
         return t
 
-    def local(self, offset: np.ndarray, origin: int = SPINE_SHOULDER) -> np.ndarray:
+    def local(self, offset: np.ndarray, origin: int = SPINE) -> np.ndarray:
         """Point at ``offset`` (3,) or (T, 3) in the trunk's rotated frame from joint ``origin``: (T, 3)."""
         return self.trunk[origin] + apply(self.trunk["rot"], np.asarray(offset, dtype=float))
 
@@ -175,7 +170,7 @@ class Body:
         """Wrist position of a hanging arm with a slightly bent elbow, (T, 3)."""
         b = self.perf.bones
         reach = 0.95 * (b["upper_arm"] + b["forearm"])
-        return self.local(np.array([_SIGN[side] * 0.06, -reach, 0.05]), ARM[side][0])
+        return self.local(np.array([_SIGN[side] * 0.06, -reach, 0.05]), ARM_JOINTS[side][0])
 
     def set_arm(self, side: str, target: np.ndarray, weight: np.ndarray, swivel: float | np.ndarray = 0.0) -> None:
         """Drive one wrist towards ``target`` (T, 3) with blend ``weight`` (T,)."""
@@ -189,18 +184,18 @@ class Body:
         t = self.trunk if self.trunk is not None else self.build_trunk()
         b = self.perf.bones
         out = np.zeros((self.T, NUM_JOINTS, 3))
-        for j in (BASE, MID, NECK, HEAD, SPINE_SHOULDER):
+        for j in (BASE_OF_SPINE, MIDDLE_OF_SPINE, NECK, HEAD, SPINE):
             out[:, j] = t[j]
         for side in SIDES:
             s = _SIGN[side]
-            sh = t[ARM[side][0]]
+            sh = t[ARM_JOINTS[side][0]]
             rest = self.rest_wrist(side)
             w = self.weight[side][:, None]
             arc = 4.0 * w * (1.0 - w) * apply(t["rot"], np.array([0.0, 0.0, 0.25]))  # hand swings in front
             wrist_goal = rest + w * (self.target[side] - rest) + arc
             pole = apply(t["rot"], np.array([s * 1.0, -0.6, -0.3]))  # elbows out, down, back
-            out[:, list(ARM[side])] = _arm_ik(sh, wrist_goal, pole, self.swivel[side] * s, b)
-            hip = t[LEG[side][0]]
+            out[:, list(ARM_JOINTS[side])] = _arm_ik(sh, wrist_goal, pole, self.swivel[side] * s, b)
+            hip = t[LEG_JOINTS[side][0]]
             phi, kappa = self.hip_flex, self.knee_flex
             abd = np.deg2rad(4.0)
             thigh = np.stack([s * np.sin(abd) * np.ones_like(phi), -np.cos(phi), np.sin(phi)], -1)
@@ -208,7 +203,7 @@ class Body:
             knee = hip + b["thigh"] * apply(t["pelvis"], _unit(thigh))
             ankle = knee + b["shin"] * apply(t["pelvis"], _unit(shin))
             foot = ankle + apply(t["pelvis"], np.array([s * 0.02, -0.05, b["foot"]]))
-            out[:, list(LEG[side])] = np.stack([hip, knee, ankle, foot], axis=1)
+            out[:, list(LEG_JOINTS[side])] = np.stack([hip, knee, ankle, foot], axis=1)
         return out @ rot_y(np.array(self.yaw)).T + self.pos  # (T, 25, 3) scene frame
 
 

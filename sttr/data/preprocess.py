@@ -13,16 +13,11 @@ from typing import Any
 import numpy as np
 
 from sttr.data.ntu import SkeletonSequence
-from sttr.skeleton import BONE_PAIRS, CENTER_JOINT, NUM_JOINTS, SHOULDER_AXIS, SPINE_AXIS
+from sttr.skeleton import CENTER_JOINT, NUM_JOINTS, SHOULDER_AXIS, SPINE_AXIS, layout_of_joints
 
 MAX_FRAMES = 300
 MAX_BODIES = 4
 NUM_PERSONS = 2
-
-# bone[v1] = joint[v1] - joint[_BONE_PARENT[v1]] (reference README 5.5)
-_BONE_PARENT: list[int] = [0] * NUM_JOINTS
-for _v1, _v2 in BONE_PAIRS:
-    _BONE_PARENT[_v1] = _v2
 
 
 def body_energy(dense: np.ndarray) -> np.ndarray:
@@ -206,13 +201,13 @@ def _is_torch(x: Any) -> bool:
 
 
 def bones(x: Any) -> Any:
-    """Bone vectors ``joint[v1] - joint[v2]`` (reference README 5.5) of (C, T, V, M) or (N, C, T, V, M).
+    """Bone vectors ``joint[v1] - joint[v2]`` of (C, T, V, M) or (N, C, T, V, M), with the bone pairs of the
+    layout that has V joints (NTU's 25 or Kinetics' 18, ``sttr.skeleton``).
 
     Works on numpy arrays and torch tensors alike; V is the second-last axis.
     """
-    if x.shape[-2] != NUM_JOINTS:
-        raise ValueError(f"bones: expected {NUM_JOINTS} joints on axis -2, got shape {tuple(x.shape)}")
-    return x - x[..., _BONE_PARENT, :]
+    parents = layout_of_joints(x.shape[-2], f"bones of shape {tuple(x.shape)}").bone_parents()
+    return x - x[..., parents, :]
 
 
 def joints_and_bones(x: Any) -> Any:

@@ -63,13 +63,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sttr.data.motion import (
-    ARM,
-    BASE,
+    ARM_JOINTS,
+    BASE_OF_SPINE,
     FPS,
     HEAD,
-    LEG,
+    LEG_JOINTS,
     SIDES,
-    SPINE_SHOULDER,
+    SPINE,
     Body,
     Scene,
     apply,
@@ -268,7 +268,7 @@ def _point(s: Scene) -> None:
     a.build_trunk()
     d = a.perf.dominant
     chest = _in_frame(b, a, b.local(np.array([0.0, -0.12, 0.1])))
-    sh = a.trunk[ARM[d][0]]
+    sh = a.trunk[ARM_JOINTS[d][0]]
     reach = a.perf.bones["upper_arm"] + a.perf.bones["forearm"]
     direction = (chest - sh) / np.linalg.norm(chest - sh, axis=-1, keepdims=True)
     a.set_arm(d, sh + 0.97 * reach * direction, env, swivel=0.1)
@@ -299,7 +299,7 @@ def _handshake(s: Scene) -> None:
     shake = 0.035 * s.osc() * smoothstep((env - 0.6) / 0.4)
     for me in (a, b):
         me.build_trunk()
-    height = 0.5 * (a.trunk[BASE][:, 1] + b.trunk[BASE][:, 1]) + 0.02
+    height = 0.5 * (a.trunk[BASE_OF_SPINE][:, 1] + b.trunk[BASE_OF_SPINE][:, 1]) + 0.02
     meet = np.stack([np.zeros(s.T), height + shake, np.full(s.T, 0.5 * b.pos[2])], -1)  # scene frame
     for me in (a, b):
         me.set_arm("R", me.from_scene(meet), env, swivel=0.2)
@@ -414,11 +414,11 @@ def _gesture(s: Scene, body: Body) -> None:
     kind = s.rng.choice(3)
     if kind == 0:
         off = np.array([sg * s.rng.uniform(0.05, 0.3), s.rng.uniform(-0.45, 0.0), s.rng.uniform(0.15, 0.4)])
-        origin = SPINE_SHOULDER
+        origin = SPINE
     elif kind == 1:
         off, origin = np.array([sg * 0.05, -0.1, 0.1]), HEAD
     else:
-        off, origin = np.array([sg * 0.25, -0.35, 0.0]), SPINE_SHOULDER
+        off, origin = np.array([sg * 0.25, -0.35, 0.0]), SPINE
     start = s.rng.uniform(0, 0.6) * s.T
     span = max(s.rng.uniform(0.2, 0.6) * s.T, 1.0 * FPS)
     x = (np.arange(s.T) - start) / span
@@ -538,12 +538,12 @@ def _film(
             j, a = rng.choice(_DISTAL), int(rng.integers(0, T))
             state[a : a + int(rng.integers(3, 30)), j] = 1.0
         if abs(view) > 60:  # side view: the far arm is often inferred (the left one when view > 0)
-            far = ARM["L"] if (view > 0) == (k == 0) else ARM["R"]  # the partner mostly faces the other way
+            far = ARM_JOINTS["L"] if (view > 0) == (k == 0) else ARM_JOINTS["R"]  # the partner mostly faces the other way
             a = int(rng.integers(0, T))
             state[a : a + int(rng.integers(10, 60)), list(far[2:])] = 1.0
         inferred = state == 1.0
         cam[inferred] += rng.normal(0, 0.03, (int(inferred.sum()), 3)) + 0.04
-        pelvis = cam[:, LEG["L"][0]] - cam[:, LEG["R"][0]]
+        pelvis = cam[:, LEG_JOINTS["L"][0]] - cam[:, LEG_JOINTS["R"][0]]
         forward = np.cross(pelvis, np.array([0.0, 1.0, 0.0]))  # body left x up = forward
         f = _joint_fields(cam, state, forward)
         fields.append(f)
