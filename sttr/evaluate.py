@@ -107,7 +107,7 @@ def topk_accuracy(scores: np.ndarray | torch.Tensor, labels: Sequence[int] | np.
 def default_class_names(num_classes: int) -> list[str]:
     """NTU-60 or NTU-120 action names for 60 or 120 classes, else ``class i``."""
     if num_classes in (60, 120):
-        from sttr.data.ntu import action_names
+        from sttr.data.names import action_names
 
         return list(action_names(num_classes))
     return [f"class {i}" for i in range(num_classes)]

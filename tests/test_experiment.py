@@ -68,7 +68,7 @@ def test_every_config_loads_and_fits_its_profile(path):
     bones = path.stem.endswith("_bones")
     assert cfg.model.stream == path.stem.removesuffix("_bones")
     assert cfg.model.in_channels == cfg.data.channels == (6 if bones else 3)
-    from sttr.data.ntu import num_classes
+    from sttr.data.names import num_classes
 
     assert cfg.model.num_classes == num_classes(profile.dataset)
     if profile.dataset != "synthetic":

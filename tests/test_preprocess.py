@@ -51,7 +51,7 @@ def person(seed: int, frames: int, x: float = 0.0, yaw: float = 0.3) -> np.ndarr
 
 
 def write_sequence(path, bodies_per_frame) -> None:
-    path.write_text(format_skeleton(bodies_per_frame, precision=9))
+    path.write_text(format_skeleton(bodies_per_frame))
 
 
 # ----------------------------------------------------------------- literal reference (README 5)

@@ -12,8 +12,10 @@ import pytest
 
 from sttr.__main__ import main
 from sttr.data import synthetic as syn
-from sttr.data.motion import Body, Scene, make_performer
+from sttr.data.names import MAX_FRAMES, SampleName, class_names
 from sttr.data.ntu import read_skeleton
+from sttr.data.synthetic import actions, generation
+from sttr.data.synthetic.body import Body, Scene, make_performer, rng_for
 
 NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})\.skeleton$")
 N_CLASSES = len(syn.SYNTHETIC_ACTIONS)
@@ -60,7 +62,7 @@ def test_classes_are_ntu_actions() -> None:
     assert list(syn.SYNTHETIC_ACTIONS) == sorted(syn.SYNTHETIC_ACTIONS)
     tsv = resources.files("sttr.data").joinpath("resources/ntu120_actions.tsv").read_text(encoding="utf-8")
     names = dict(line.split("\t") for line in tsv.splitlines() if line.strip())
-    assert list(syn.SYNTHETIC_CLASS_NAMES) == [names[str(a)] for a in syn.SYNTHETIC_ACTIONS]
+    assert class_names("synthetic") == [names[str(a)] for a in syn.SYNTHETIC_ACTIONS]
     assert set(table["claim"]) == {"far joints", "order in time", "interaction"}
     assert table.loc[table["bodies"] == 2, "number"].tolist() == sorted(syn.INTERACTIONS)
 
@@ -87,7 +89,7 @@ def test_format_fields_and_lengths(files: list[Path]) -> None:
     for path in files:
         assert NAME.match(path.name), path.name
         f = parse_counts(path)
-        assert syn.MIN_FRAMES <= f["frames"] <= syn.MAX_FRAMES
+        assert actions.MIN_FRAMES <= f["frames"] <= MAX_FRAMES
         assert (f["counts"] > 0).mean() > 0.8  # lost frames are occasional
         j = f["joints"]
         assert np.isfinite(j).all()
@@ -122,7 +124,7 @@ def test_interactions_have_two_bodies(files: list[Path]) -> None:
 
 
 def test_max_samples_is_balanced() -> None:
-    keys = syn._ordered_keys(40)
+    keys = generation._ordered_keys(40)
     assert len(keys) == 40 * 3 * 2 * N_CLASSES and len(set(keys)) == len(keys)
     part = keys[: N_CLASSES * 30]
     assert set(Counter(k[3] for k in part).values()) == {30}  # classes
@@ -134,11 +136,11 @@ def test_max_samples_is_balanced() -> None:
 
 
 def test_names_avoid_the_missing_skeleton_lists() -> None:
-    missing = syn._missing_names()
-    names = {syn.sample_name(syn.setup_of(p, r, a), c, p, r, a) for p, c, r, a in syn._ordered_keys(40)}
+    missing = generation._missing_names()
+    names = {SampleName(syn.setup_of(p, r, a), c, p, r, a).name for p, c, r, a in generation._ordered_keys(40)}
     assert len(names) == 40 * 3 * 2 * N_CLASSES and not names & missing
     # P025 films in S008 by default, but S008C003P025R002A030 is a missing NTU sample: it moves to S009
-    assert syn.sample_name(8, 3, 25, 2, 30) in missing and 1 + (25 - 1) % syn.NUM_SETUPS == 8
+    assert SampleName(8, 3, 25, 2, 30).name in missing and 1 + (25 - 1) % generation.NUM_SETUPS == 8
     assert syn.setup_of(25, 2, 30) == 9
 
 
@@ -157,7 +159,7 @@ def test_reversed_classes_are_the_same_poses_backwards(forward: int, backward: i
     run = {}
     for action, reverse_time in ((forward, False), (backward, True)):
         scene = _bare_scene(90, reverse_time)
-        syn._ACTIONS[action][0](scene)
+        actions._ACTIONS[action][0](scene)
         run[action] = scene.bodies[0].joints()
     np.testing.assert_allclose(run[backward], run[forward][::-1], atol=1e-9)
 
@@ -172,7 +174,7 @@ def test_hips_go_down_when_sitting_and_up_when_standing() -> None:
 
 def test_lengths_follow_ntu_and_do_not_depend_on_the_class() -> None:
     lengths = {
-        a: [syn._length(syn._rng(0, 1, p, r, a)) for p in range(1, 41) for r in (1, 2)] for a in syn.SYNTHETIC_ACTIONS
+        a: [actions._length(rng_for(0, 1, p, r, a)) for p in range(1, 41) for r in (1, 2)] for a in syn.SYNTHETIC_ACTIONS
     }
     everything = np.concatenate(list(lengths.values()))
     assert everything.min() >= 40 and everything.max() <= 300 and 80 <= everything.mean() <= 105

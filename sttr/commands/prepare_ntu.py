@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sttr.data.ntu import BENCHMARKS, DATASETS
+from sttr.data.names import BENCHMARKS, DATASETS
 from sttr.data.prepare import PrepareError, prepare_ntu
 
 

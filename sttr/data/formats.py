@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from sttr.data.preprocess import MAX_FRAMES, NUM_PERSONS, normalize, select_bodies
+from sttr.data.names import MAX_FRAMES
+from sttr.data.preprocess import NUM_PERSONS, normalize, select_bodies
 from sttr.skeleton import NUM_JOINTS
 
 _ALLOWED_GLOBALS = {

@@ -1,19 +1,18 @@
-"""NTU RGB+D raw data: the ``.skeleton`` reader and writer, sample names, benchmarks, action names.
+"""The NTU RGB+D ``.skeleton`` text format: its reader and its writer (sample names and splits: ``names.py``).
 
-Facts from the reference README, section 4. The reader walks the frame/body counts in Python (a few
-hundred lines per file) and converts the numeric block of every file with one numpy call.
+The format (Shahroudy et al., CVPR 2016): a frame count; per frame a body count; per body a line of 10
+``BODY_FIELDS``, the joint count (25) and 25 lines of 12 ``JOINT_FIELDS``. The reader walks the counts in
+Python (a few hundred lines per file) and converts the numeric block of every file with one numpy call;
+the writer formats a whole file at once with numpy.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,28 +27,6 @@ JOINT_FIELDS: tuple[str, ...] = (
     "x", "y", "z", "depthX", "depthY", "colorX", "colorY",
     "orientationW", "orientationX", "orientationY", "orientationZ", "trackingState",
 )  # fmt: skip
-
-DATASETS: tuple[str, ...] = ("ntu60", "ntu120", "synthetic")
-
-# Training performers of the cross-subject benchmarks (reference README, section 4).
-XSUB60_TRAIN_PERFORMERS = frozenset(
-    (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38)
-)
-XSUB120_TRAIN_PERFORMERS = XSUB60_TRAIN_PERFORMERS | frozenset(
-    (45, 46, 47, 49, 50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86,
-     89, 91, 92, 93, 94, 95, 97, 98, 100, 103)
-)  # fmt: skip
-XVIEW_TRAIN_CAMERAS = frozenset((2, 3))
-
-# (dataset, benchmark) -> the rule that puts a sample in the training set.
-BENCHMARKS: dict[tuple[str, str], str] = {
-    ("ntu60", "xsub"): "train on performers 1 2 4 5 8 9 13 14 15 16 17 18 19 25 27 28 31 34 35 38",
-    ("ntu60", "xview"): "train on cameras 2 and 3",
-    ("ntu120", "xsub"): "train on the NTU-60 X-Sub performers plus 33 NTU-120 performers",
-    ("ntu120", "xset"): "train on even setup numbers",
-    ("synthetic", "xsub"): "as NTU-60 X-Sub",
-    ("synthetic", "xview"): "as NTU-60 X-View",
-}
 
 
 class SkeletonFormatError(ValueError):
@@ -399,183 +376,113 @@ def _locate_bad_number(lines: list[str], rows: list[int], path: str | Path) -> N
     raise SkeletonFormatError(path, rows[0] + 1, "could not parse the numeric block", "non_numeric")
 
 
-_DEFAULT_BODY = (0, 0, 0, 0, 0, 0, 0, 0.0, 0.0, 2)
+# Text layout of the numbers, (decimals, integer digits) per group of fields; trailing zeros are dropped.
+_JOINT_GROUPS = (((0, 1, 2), (7, 3)), ((3, 4, 5, 6), (4, 6)), ((7, 8, 9, 10), (7, 1)), ((11,), (0, 1)))
+_BODY_GROUPS = (((0,), (0, 17)), ((1, 2, 3, 4, 5, 6), (0, 2)), ((7, 8), (7, 1)), ((9,), (0, 1)))  # scaled integers
+_PAD = 0  # byte that marks unused positions; removed before writing
 
 
-def format_skeleton(bodies_per_frame: Sequence[Sequence[Any]], precision: int = 7) -> str:
-    """Write frames in the NTU ``.skeleton`` text format; the inverse of ``read_skeleton``.
+def _text_table(v: np.ndarray, decimals: int, int_digits: int, end: bytes, scaled: bool = False) -> np.ndarray:
+    """ASCII of a table ``v`` (..., F) -> uint8 (..., F, width), ``_PAD`` where unused: ``-12.5 `` per value.
 
-    ``bodies_per_frame[t]`` lists frame t's bodies; a body is an array (25, 3) of xyz or (25, 12) of
-    all joint fields, or a mapping with ``joints`` and optional ``info`` (10 body fields) and
-    ``body_id``. Missing joint fields are written as 0 with trackingState 2.
+    A vectorised ``"%.{decimals}f"`` without trailing zeros, built one character plane at a time (Python's
+    per-value formatting is what makes writing slow); the last field ends with ``end`` instead of a space.
+    ``scaled``: ``v`` already holds the integers value * 10**decimals.
     """
-    fmt = f"%.{precision}g"
-    out = [str(len(bodies_per_frame))]
-    for t, bodies in enumerate(bodies_per_frame):
-        out.append(str(len(bodies)))
+    mag = np.abs(v).astype(np.int64) if scaled else np.rint(np.abs(v) * 10.0**decimals).astype(np.int64)
+    if mag.size and mag.max() >= 10 ** (int_digits + decimals):
+        raise ValueError(f"value {np.max(np.abs(v))} does not fit {int_digits} integer digits")
+    pad = np.uint8(_PAD)
+    planes = [np.where((v < 0) & (mag > 0), np.uint8(ord("-")), pad)]
+    for p in range(int_digits + decimals - 1, decimals - 1, -1):  # integer digits, leading zeros dropped
+        digit = (mag // 10**p % 10 + ord("0")).astype(np.uint8)
+        planes.append(digit if p == decimals else np.where(mag < 10**p, pad, digit))
+    if decimals:
+        planes.append(np.where(mag % 10**decimals == 0, pad, np.uint8(ord("."))))
+        for p in range(decimals - 1, -1, -1):  # decimals, trailing zeros dropped
+            digit = (mag // 10**p % 10 + ord("0")).astype(np.uint8)
+            planes.append(np.where(mag % 10 ** (p + 1) == 0, pad, digit))
+    sep = np.full(v.shape, ord(" "), dtype=np.uint8)
+    sep[..., -1] = end[0]
+    planes.append(sep)
+    return np.stack(planes, axis=-1)  # (..., F, width)
+
+
+def _text_rows(table: np.ndarray, groups: tuple, scaled: bool = False) -> np.ndarray:
+    """Text lines of a table whose last axis holds fields, (..., F) -> uint8 (..., line width).
+
+    ``groups``: consecutive runs of fields ``(columns, (decimals, integer digits))`` in file order.
+    """
+    parts = []
+    for k, (columns, (decimals, int_digits)) in enumerate(groups):  # groups cover the fields in order
+        end = b"\n" if k == len(groups) - 1 else b" "
+        text = _text_table(table[..., list(columns)], decimals, int_digits, end, scaled)  # (..., c, w)
+        parts.append(text.reshape(*text.shape[:-2], text.shape[-2] * text.shape[-1]))  # (..., c * w)
+    return np.concatenate(parts, axis=-1)
+
+
+_LEAN = slice(7, 9)  # leanX, leanY: the body line's two decimal fields
+
+
+def encode_skeleton(body_ids: np.ndarray, body_info: np.ndarray, joints: np.ndarray, present: np.ndarray) -> bytes:
+    """The ``.skeleton`` text of T frames with B body slots, vectorised over the file (the inverse of the reader).
+
+    ``body_ids`` (T, B) integer Kinect ids; ``body_info`` (T, B, 9) the other ``BODY_FIELDS``; ``joints``
+    (T, B, 25, 12) ``JOINT_FIELDS``; ``present`` (T, B) which slots hold a body in each frame (a frame lists
+    its present slots in slot order). Numbers are written as Kinect does: xyz and quaternions with 7
+    decimals, pixels with 4, lean with 7, trailing zeros dropped.
+    """
+    t, b = present.shape
+    if t * b == 0:  # no frames, or frames without bodies
+        return f"{t}\n".encode() + b"0\n" * t
+    info = np.nan_to_num(np.asarray(body_info, dtype=np.float64))
+    line = np.empty((t, b, len(BODY_FIELDS)), dtype=np.int64)  # the body line as scaled integers
+    line[..., 0] = body_ids
+    line[..., 1:] = np.rint(info)
+    line[..., _LEAN] = np.rint(info[..., _LEAN.start - 1 : _LEAN.stop - 1] * 1e7)
+    text = _text_rows(line, _BODY_GROUPS, scaled=True)  # (T, B, width)
+    rows = _text_rows(np.nan_to_num(np.asarray(joints, dtype=np.float64)), _JOINT_GROUPS)  # (T, B, 25, width)
+    count_line = np.broadcast_to(np.frombuffer(str(NUM_JOINTS).encode() + b"\n", dtype=np.uint8), (t, b, 3))
+    block = np.concatenate([text, count_line, rows.reshape(t, b, -1)], axis=-1)  # (T, B, block width)
+    block[~present] = _PAD
+    count = _text_table(present.sum(axis=1)[:, None], 0, 2, b"\n", scaled=True)[:, 0]  # (T, width)
+    out = np.concatenate([count, block.reshape(t, b * block.shape[-1])], axis=-1).ravel()
+    return f"{t}\n".encode() + out[out != _PAD].tobytes()
+
+
+_DEFAULT_INFO = (0, 0, 0, 0, 0, 0, 0.0, 0.0, 2)  # BODY_FIELDS after bodyID
+_DEFAULT_BODY_ID = 72057594037930000  # + slot: Kinect-like tracking ids
+
+
+def format_skeleton(bodies_per_frame: Sequence[Sequence[Any]]) -> str:
+    """``encode_skeleton`` for frames given as lists of bodies: ``bodies_per_frame[t]`` lists frame t's bodies.
+
+    A body is an array (25, 3) of xyz or (25, 12) of all joint fields, or a mapping with ``joints`` and
+    optional ``info`` (the 10 body fields) and ``body_id``. Missing joint fields are written as 0 with
+    trackingState 2.
+    """
+    t = len(bodies_per_frame)
+    b = max((len(bodies) for bodies in bodies_per_frame), default=0)
+    ids = np.zeros((t, b), dtype=np.int64)
+    info = np.zeros((t, b, len(BODY_FIELDS) - 1))
+    joints = np.zeros((t, b, NUM_JOINTS, len(JOINT_FIELDS)))
+    present = np.zeros((t, b), dtype=bool)
+    for f, bodies in enumerate(bodies_per_frame):
         for m, body in enumerate(bodies):
-            info: Sequence[Any] = _DEFAULT_BODY
-            body_id = None
-            if isinstance(body, Mapping):
-                joints = np.asarray(body["joints"], dtype=np.float64)
-                info = body.get("info", _DEFAULT_BODY)
-                body_id = body.get("body_id")
-            else:
-                joints = np.asarray(body, dtype=np.float64)
-            if joints.shape == (NUM_JOINTS, 3):
-                full = np.zeros((NUM_JOINTS, len(JOINT_FIELDS)))
-                full[:, :3] = joints
-                full[:, -1] = 2
-                joints = full
-            if joints.shape != (NUM_JOINTS, len(JOINT_FIELDS)):
-                raise ValueError(
-                    f"frame {t}, body {m}: expected joints of shape (25, 3) or (25, 12), got {joints.shape}"
-                )
-            if len(info) != len(BODY_FIELDS):
-                raise ValueError(f"frame {t}, body {m}: expected {len(BODY_FIELDS)} body fields, got {len(info)}")
+            body = body if isinstance(body, Mapping) else {"joints": body}
+            xyz = np.asarray(body["joints"], dtype=np.float64)
+            if xyz.shape not in ((NUM_JOINTS, 3), (NUM_JOINTS, len(JOINT_FIELDS))):
+                raise ValueError(f"frame {f}, body {m}: expected joints of shape (25, 3) or (25, 12), got {xyz.shape}")
+            joints[f, m, :, : xyz.shape[1]] = xyz
+            if xyz.shape[1] == 3:
+                joints[f, m, :, -1] = 2  # trackingState: tracked
+            fields = body.get("info")
+            if fields is not None and len(fields) != len(BODY_FIELDS):
+                raise ValueError(f"frame {f}, body {m}: expected {len(BODY_FIELDS)} body fields, got {len(fields)}")
+            info[f, m] = _DEFAULT_INFO if fields is None else fields[1:]
+            body_id = body.get("body_id")
             if body_id is None:
-                body_id = int(info[0]) if info is not _DEFAULT_BODY else 72057594037930000 + m
-            rest = " ".join(_fmt_value(v, fmt) for v in list(info)[1:])
-            out.append(f"{int(body_id)} {rest}")
-            out.append(str(NUM_JOINTS))
-            for row in joints:
-                out.append(" ".join(_fmt_value(v, fmt) for v in row[:-1]) + f" {int(row[-1])}")
-    return "\n".join(out) + "\n"
-
-
-def _fmt_value(v: Any, fmt: str) -> str:
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    return fmt % float(v)
-
-
-# ----------------------------------------------------------------------------------------- names
-
-_NAME_RE = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
-
-
-class SampleName(NamedTuple):
-    """The five fields of an NTU sample name ``SsssCcccPpppRrrrAaaa`` (all 1-based)."""
-
-    setup: int
-    camera: int
-    performer: int
-    replication: int
-    action: int
-
-    @property
-    def name(self) -> str:
-        """The canonical name, e.g. ``S001C002P003R002A013``."""
-        return "S%03dC%03dP%03dR%03dA%03d" % self
-
-
-def parse_name(name: str | Path) -> SampleName:
-    """Split ``S001C002P003R002A013[.skeleton]`` (or a path to it) into its fields; ValueError otherwise."""
-    base = Path(str(name)).name
-    stem = base[: -len(".skeleton")] if base.endswith(".skeleton") else base
-    match = _NAME_RE.match(stem)
-    if match is None:
-        raise ValueError(
-            f"{base!r} is not an NTU sample name: expected SsssCcccPpppRrrrAaaa, e.g. S001C002P003R002A013"
-        )
-    sample = SampleName(*map(int, match.groups()))
-    if not 1 <= sample.camera <= 3 or not 1 <= sample.replication <= 2 or min(sample) < 1:
-        raise ValueError(
-            f"{base!r} is not an NTU sample name: expected camera 1-3, replication 1-2, "
-            "setup/performer/action >= 1"
-        )
-    return sample
-
-
-def _check_dataset(dataset: str) -> None:
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
-
-
-def _synthetic_actions() -> tuple[int, ...]:
-    from sttr.data.synthetic import SYNTHETIC_ACTIONS  # lazy: written by the synthetic module
-
-    return tuple(SYNTHETIC_ACTIONS)
-
-
-def in_dataset(name: str | SampleName, dataset: str) -> bool:
-    """Whether a sample belongs to ``dataset``: NTU-60 keeps A1-A60 and S001-S017 only."""
-    _check_dataset(dataset)
-    s = name if isinstance(name, SampleName) else parse_name(name)
-    if dataset == "ntu60":
-        return s.action <= 60 and s.setup <= 17
-    if dataset == "ntu120":
-        return s.action <= 120 and s.setup <= 32
-    return s.action in _synthetic_actions()
-
-
-def label_of(name: str | SampleName, dataset: str) -> int:
-    """0-based class label: action - 1 for NTU, the action's index in ``SYNTHETIC_ACTIONS`` for synthetic."""
-    s = name if isinstance(name, SampleName) else parse_name(name)
-    if not in_dataset(s, dataset):
-        raise ValueError(f"{s.name} (action {s.action}, setup {s.setup}) is not part of dataset {dataset!r}")
-    if dataset == "synthetic":
-        return _synthetic_actions().index(s.action)
-    return s.action - 1
-
-
-def is_training(name: str | SampleName, dataset: str, benchmark: str) -> bool:
-    """Whether a sample is in the training set of ``benchmark`` (reference README, section 4)."""
-    if (dataset, benchmark) not in BENCHMARKS:
-        known = sorted(b for d, b in BENCHMARKS if d == dataset)
-        raise ValueError(f"unknown benchmark {benchmark!r} for dataset {dataset!r}; expected one of {known}")
-    s = name if isinstance(name, SampleName) else parse_name(name)
-    if benchmark == "xview":
-        return s.camera in XVIEW_TRAIN_CAMERAS
-    if benchmark == "xset":
-        return s.setup % 2 == 0
-    if dataset == "ntu120":
-        return s.performer in XSUB120_TRAIN_PERFORMERS
-    return s.performer in XSUB60_TRAIN_PERFORMERS
-
-
-@lru_cache(maxsize=None)
-def _ntu120_names() -> tuple[str, ...]:
-    text = resources.files("sttr.data").joinpath("resources/ntu120_actions.tsv").read_text(encoding="utf-8")
-    rows = [line.split("\t") for line in text.splitlines() if line.strip()]
-    names = {int(number): label.strip() for number, label in rows}
-    if sorted(names) != list(range(1, 121)):
-        raise ValueError("ntu120_actions.tsv: expected actions 1-120")
-    return tuple(names[i] for i in range(1, 121))
-
-
-def action_names(num_classes: int = 60) -> list[str]:
-    """NTU action names, index = action - 1, for NTU-60 (60) or NTU-120 (120)."""
-    if num_classes not in (60, 120):
-        raise ValueError(f"num_classes must be 60 or 120, got {num_classes}")
-    return list(_ntu120_names()[:num_classes])
-
-
-def class_names(dataset: str) -> list[str]:
-    """Class names indexed by label: NTU-60/120 names, or the names of the imitated NTU actions."""
-    _check_dataset(dataset)
-    if dataset == "synthetic":
-        return [_ntu120_names()[a - 1] for a in _synthetic_actions()]
-    return action_names(60 if dataset == "ntu60" else 120)
-
-
-def num_classes(dataset: str) -> int:
-    """Number of classes of a dataset."""
-    return len(class_names(dataset))
-
-
-@lru_cache(maxsize=None)
-def missing_skeletons(dataset: str) -> frozenset[str]:
-    """Names of the samples with missing skeletons that the benchmarks leave out (empty for synthetic)."""
-    _check_dataset(dataset)
-    if dataset == "synthetic":
-        return frozenset()
-    text = resources.files("sttr.data").joinpath(f"resources/{dataset}_missing_skeletons.txt").read_text()
-    return frozenset(line.strip() for line in text.splitlines() if line.strip())
-
-
-__all__ = [
-    "BENCHMARKS", "BODY_FIELDS", "DATASETS", "JOINT_FIELDS", "SampleName", "SkeletonFormatError",
-    "SkeletonSequence", "action_names", "class_names", "format_skeleton", "in_dataset", "is_training",
-    "label_of", "missing_skeletons", "num_classes", "parse_name", "parse_skeleton", "read_skeleton",
-]  # fmt: skip
+                body_id = _DEFAULT_BODY_ID + m if fields is None else fields[0]
+            ids[f, m] = int(body_id)
+            present[f, m] = True
+    return encode_skeleton(ids, info, joints, present).decode("ascii")

@@ -19,19 +19,19 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from sttr.data.formats import write_labels
-from sttr.data.ntu import (
+from sttr.data.names import (
     BENCHMARKS,
     DATASETS,
-    SkeletonFormatError,
+    MAX_FRAMES,
     class_names,
     in_dataset,
     is_training,
     label_of,
     missing_skeletons,
     parse_name,
-    read_skeleton,
 )
-from sttr.data.preprocess import MAX_FRAMES, NUM_PERSONS, skeleton_to_input_and_length
+from sttr.data.ntu import SkeletonFormatError, read_skeleton
+from sttr.data.preprocess import NUM_PERSONS, skeleton_to_input_and_length
 from sttr.data.preprocess import bones as bone_vectors
 from sttr.skeleton import NUM_JOINTS
 

@@ -1,6 +1,6 @@
 """Body selection, Shi et al.'s pre-normalisation and bones, vectorised with numpy.
 
-Equal to the algorithm of 2s-AGCN that ST-TR reuses (reference README, section 5), computed over all
+Equal to the algorithm of 2s-AGCN that ST-TR reuses (Shi et al., CVPR 2019, code release), computed over all
 samples, persons, frames and joints at once instead of per joint in Python. A frame or joint is
 "empty" when all its coordinates are zero.
 """
@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from sttr.data.names import MAX_FRAMES
 from sttr.data.ntu import SkeletonSequence
 from sttr.skeleton import CENTER_JOINT, NUM_JOINTS, SHOULDER_AXIS, SPINE_AXIS, layout_of_joints
 
-MAX_FRAMES = 300
 MAX_BODIES = 4
 NUM_PERSONS = 2
 
@@ -180,7 +180,7 @@ def _normalize_persons(persons: np.ndarray) -> np.ndarray:
 
 
 def normalize(x: np.ndarray) -> np.ndarray:
-    """Shi et al.'s pre-normalisation (reference README 5.4) of (C, T, V, M) or (N, C, T, V, M) arrays.
+    """Shi et al.'s pre-normalisation (Shi et al.) of (C, T, V, M) or (N, C, T, V, M) arrays.
 
     Null frames filled by repetition, centred on person 0's joint 1, person 0's spine (joint 0 -> 1)
     in frame 0 turned to +z and its shoulders (joint 4 -> 8) to +x. Returns float32.

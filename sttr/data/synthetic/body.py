@@ -53,6 +53,11 @@ def make_performer(rng: np.random.Generator) -> Performer:
     )
 
 
+def rng_for(seed: int, *key: int) -> np.random.Generator:
+    """A random stream of its own for ``key`` (e.g. performer, action): same seed and key, same draws."""
+    return np.random.default_rng(np.random.SeedSequence([seed, *key]))
+
+
 def rot_x(a: np.ndarray) -> np.ndarray:
     """Rotations about x, (T,) angles -> (T, 3, 3); positive tilts +y towards +z."""
     c, s = np.cos(a), np.sin(a)
