@@ -8,6 +8,7 @@ import logging
 import sys
 
 from sttr.commands import COMMANDS
+from sttr.runtime import tune_cpu_allocator
 
 
 def _load(name: str):
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    tune_cpu_allocator()  # process-wide: keep freed tensor memory for reuse (sttr.runtime)
     return int(_load(args.command).run(args) or 0)
 
 

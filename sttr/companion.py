@@ -9,17 +9,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-# Without ipywidgets, tqdm.auto warns once in every kernel; the notebooks run with progress bars off.
-warnings.filterwarnings("ignore", message="IProgress not found", module="tqdm")
-
-from sttr.evaluate import Scores, evaluate_checkpoint, load_scores, write_table
+from sttr.checkpoint import load_checkpoint
+from sttr.evaluation.attention import attention_maps
+from sttr.evaluation.inference import evaluate_checkpoint
+from sttr.evaluation.scores import Scores, load_scores
+from sttr.evaluation.tables import write_table
 from sttr.experiment import STREAMS, ExperimentConfig, Profile, list_profiles, load_config, load_profile
 from sttr.plots import save_figure
 from sttr.repo import repo_root
@@ -274,10 +274,7 @@ def attention_sample(run: Companion, sample: int | None = None) -> AttentionSamp
 
     ``sample`` None picks the first sample of a class the paper names for S-TR (else sample 0).
     """
-    import torch
-
     from sttr.data.dataset import SkeletonDataset
-    from sttr.evaluate import load_checkpoint
 
     models = {s: load_checkpoint(run.checkpoint(s), device="cpu") for s in ("spatial", "temporal")}
     maps: dict[str, dict[str, Any]] = {}
@@ -291,9 +288,7 @@ def attention_sample(run: Companion, sample: int | None = None) -> AttentionSamp
             if not 0 <= chosen < len(ds):
                 raise ValueError(f"sample {chosen}: expected an index below {len(ds)} (validation samples)")
         x, label, _ = ds[chosen]
-        with torch.no_grad():
-            _, layer_maps = loaded.model(x[None], return_attention=True)  # x[None]: (1, C, T, V, M)
-        maps[stream] = {k: v.numpy() for k, v in layer_maps.items()}
+        maps[stream] = attention_maps(loaded.model, x)
     xyz = x[:3, :, :, 0].permute(1, 2, 0).numpy()  # (T, V, 3): person 0
     return AttentionSample(
         index=chosen,

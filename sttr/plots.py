@@ -552,20 +552,25 @@ def plot_confusion(
     return fig
 
 
-def save_figure(fig: Figure, out_dir: str | Path, stem: str, dpi: int = DPI) -> tuple[Path, Path]:
-    """Write ``out_dir/stem.png`` and ``.svg`` with stable bytes (no software/date metadata, fixed SVG ids).
-
-    The figure's layout is computed once and then frozen, so saving it again gives the same bytes.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    png, svg = out / f"{stem}.png", out / f"{stem}.svg"
+def write_figure(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix) with stable bytes: no software/date metadata, fixed
+    SVG ids. The layout is computed once and then frozen, so saving the figure again gives the same bytes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {"png": {"Software": None}, "svg": {"Date": None}}.get(path.suffix.lower().lstrip("."))
     with mpl.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
         # Lay out once, then freeze: constrained layout may still move colour bars or equal-aspect panels
         # on later draws, and two saves of one figure must give the same bytes.
         fig.draw_without_rendering()
         fig.set_layout_engine("none")
-        fig.savefig(png, dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
-        fig.savefig(svg, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        fig.savefig(path, dpi=dpi, metadata=metadata, bbox_inches="tight")
+    return path
+
+
+def save_figure(fig: Figure, out_dir: str | Path, stem: str, dpi: int = DPI) -> tuple[Path, Path]:
+    """Write ``out_dir/stem.png`` and ``.svg`` with stable bytes (``write_figure``)."""
+    out = Path(out_dir)
+    png = write_figure(fig, out / f"{stem}.png", dpi)
+    svg = write_figure(fig, out / f"{stem}.svg", dpi)
     log.info("wrote %s and %s", png, svg)
     return png, svg

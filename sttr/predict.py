@@ -59,7 +59,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from sttr.evaluate import NTU_FRAMES, CheckpointError, LoadedModel, load_checkpoint, softmax
+from sttr.checkpoint import CheckpointError, LoadedModel, load_checkpoint
+from sttr.data.names import MAX_FRAMES
+from sttr.data.preprocess import normalize, valid_length
+from sttr.data.transforms import fit_window, keypoints_to_array, to_modality
+from sttr.evaluation.attention import attention_maps
+from sttr.evaluation.scores import class_mismatch, softmax, sum_scores
 from sttr.skeleton import CENTER_JOINT, NUM_JOINTS
 
 log = logging.getLogger(__name__)
@@ -191,45 +196,28 @@ def _persons(x: np.ndarray, num_persons: int, what: str) -> np.ndarray:
     return x
 
 
-def _normalized(x: np.ndarray) -> np.ndarray:
-    from sttr.data.preprocess import normalize
-
-    return np.asarray(normalize(x), dtype=np.float32)
-
-
-def keypoints_to_array(
-    keypoints: np.ndarray, what: str = "keypoints", num_persons: int = 2
-) -> tuple[np.ndarray, int]:
-    """pyskl 3D keypoints (M, T, V, 3) -> (normalised (3, max(T, 300), V, num_persons), valid frames), as
-    ``load_pyskl`` prepares them: the most energetic bodies when M > num_persons, zero padding, Shi et al."""
-    from sttr.data.preprocess import select_bodies, valid_length
-
-    if keypoints.ndim != 4 or keypoints.shape[-1] != 3:
-        raise InputError(f"{what}: expected 3D keypoints (M, T, V, 3), got shape {keypoints.shape}")
-    _check_joints(keypoints.shape[2], what)
-    kp = np.asarray(keypoints, dtype=np.float64)
-    if kp.shape[0] > num_persons:
-        kp = select_bodies(kp, num_persons)  # (num_persons, T, V, 3)
-    t = max(NTU_FRAMES, kp.shape[1])
-    x = np.zeros((3, t, NUM_JOINTS, num_persons), dtype=np.float32)
-    x[:, : kp.shape[1], :, : kp.shape[0]] = kp.transpose(3, 1, 2, 0)  # (3, T, V, M)
+def _keypoint_item(keypoints: np.ndarray, name: str, source: str, num_persons: int) -> _Item:
+    """pyskl 3D keypoints (M, T, V, 3) -> a normalised (3, max(T, 300), V, num_persons) item, as ``load_pyskl``
+    prepares them: the most energetic bodies when M > num_persons, zero padding, Shi et al."""
+    _check_joints(keypoints.shape[2], source)
+    x = keypoints_to_array(keypoints, max(MAX_FRAMES, keypoints.shape[1]), num_persons)  # (3, T, V, M)
     if not np.any(x):
-        raise InputError(f"{what}: every keypoint is zero; nothing to classify")
-    return _normalized(x), valid_length(x)
+        raise InputError(f"{source}: every keypoint is zero; nothing to classify")
+    return _Item(name=name, source=source, x=normalize(x), frames=valid_length(x))
 
 
 def _skeleton_item(path: Path, num_persons: int) -> _Item:
     """A raw .skeleton through prepare-ntu's steps (body selection, padding, normalisation), frames past 300 kept."""
     from sttr.data.ntu import read_skeleton
-    from sttr.data.preprocess import sequence_to_array, valid_length
+    from sttr.data.preprocess import sequence_to_array
 
     seq = read_skeleton(path)
     if num_persons != 2:
         raise InputError(f"{path}: .skeleton input needs a model of 2 persons (NTU), this one takes {num_persons}")
     if not seq.num_bodies:
         raise InputError(f"{path}: no body in any of its {seq.num_frames} frames; nothing to classify")
-    x = sequence_to_array(seq, max_frames=max(NTU_FRAMES, int(seq.num_frames)))  # (3, T, V, 2), zero-padded
-    return _Item(name=path.name, source=str(path), x=_normalized(x), frames=valid_length(x))
+    x = sequence_to_array(seq, max_frames=max(MAX_FRAMES, int(seq.num_frames)))  # (3, T, V, 2), zero-padded
+    return _Item(name=path.name, source=str(path), x=normalize(x), frames=valid_length(x))
 
 
 def _array_items(arr: np.ndarray, name: str, source: str, num_persons: int) -> list[_Item]:
@@ -239,8 +227,7 @@ def _array_items(arr: np.ndarray, name: str, source: str, num_persons: int) -> l
     if not np.isfinite(arr).all():
         raise InputError(f"{source}: the array holds NaN or infinite values")
     if arr.ndim == 4 and arr.shape[-1] == 3:
-        x, frames = keypoints_to_array(arr, source, num_persons)
-        return [_Item(name=name, source=source, x=x, frames=frames)]
+        return [_keypoint_item(arr, name, source, num_persons)]
     if arr.ndim == 4:
         arr = arr[None]  # (1, C, T, V, M)
         names = [name]
@@ -298,20 +285,11 @@ def fit_stream(x: np.ndarray, frames: int, loaded: LoadedModel, what: str) -> tu
     ``window`` frames (zero-padded when shorter); no window -> the whole sequence, resampled to 300
     frames when longer. Returns the array and a note when the frame count changed (None otherwise).
     """
-    from sttr.data.dataset import pad_or_crop, resample_frames
-    from sttr.data.preprocess import bones, joints_and_bones
-
     need = loaded.in_channels
     c = x.shape[0]
-    if c == 6 and need == 6:
-        pass
-    elif c == 3 and loaded.modality == "joint":
-        pass
-    elif c == 3 and loaded.modality == "bone":
-        x = np.asarray(bones(x), dtype=np.float32)  # (3, T, V, M)
-    elif c == 3 and loaded.modality == "joint_bone":
-        x = np.asarray(joints_and_bones(x), dtype=np.float32)  # (6, T, V, M)
-    else:
+    if c == 3:
+        x = to_modality(x, loaded.modality)  # (3 or 6, T, V, M)
+    if x.shape[0] != need:
         raise InputError(
             f"{what}: {c} channels but {loaded.source} takes {need} ({loaded.modality}); "
             "give 3-channel joints (bones are computed here) or arrays prepared for that modality"
@@ -319,14 +297,14 @@ def fit_stream(x: np.ndarray, frames: int, loaded: LoadedModel, what: str) -> tu
     note = None
     window = loaded.window
     if window is None:
-        if frames > NTU_FRAMES:
-            x = resample_frames(x[:, :frames], NTU_FRAMES)  # (C, 300, V, M)
+        if frames > MAX_FRAMES:
+            x = fit_window(x, MAX_FRAMES, resample=True, valid=frames)  # (C, 300, V, M)
             note = (
-                f"{frames} frames is longer than the {NTU_FRAMES} frames the model saw in training: "
-                f"resampled uniformly to {NTU_FRAMES} frames"
+                f"{frames} frames is longer than the {MAX_FRAMES} frames the model saw in training: "
+                f"resampled uniformly to {MAX_FRAMES} frames"
             )
     elif loaded.resample:
-        x = resample_frames(x[:, : max(frames, 1)], window)  # (C, window, V, M)
+        x = fit_window(x, window, resample=True, valid=max(frames, 1))  # (C, window, V, M)
         if frames > window:
             note = (
                 f"{frames} frames is longer than the checkpoint's window of {window}: resampled "
@@ -335,7 +313,7 @@ def fit_stream(x: np.ndarray, frames: int, loaded: LoadedModel, what: str) -> tu
         elif frames != window:
             note = f"{frames} frames resampled to the checkpoint's window of {window} frames"
     else:
-        x = pad_or_crop(x, window)  # (C, window, V, M)
+        x = fit_window(x, window, resample=False)  # (C, window, V, M)
         if frames > window:
             note = (
                 f"{frames} frames is longer than the checkpoint's window of {window}: cropped to the "
@@ -370,17 +348,10 @@ class Predictor:
         self.streams: list[LoadedModel] = [load_checkpoint(c, device=self.device) for c in checkpoints]
         first = self.streams[0]
         for other in self.streams[1:]:
-            if other.num_classes != first.num_classes:
-                raise CheckpointError(
-                    f"{other.source} has {other.num_classes} classes but {first.source} has "
-                    f"{first.num_classes}: fusion needs models of the same classes"
-                )
-            if list(other.class_names) != list(first.class_names):
-                i = next(i for i, (a, b) in enumerate(zip(other.class_names, first.class_names)) if a != b)
-                raise CheckpointError(
-                    f"{other.source} names class {i} {other.class_names[i]!r} but {first.source} names it "
-                    f"{first.class_names[i]!r}: fusion needs the same classes in the same order"
-                )
+            mismatch = class_mismatch(first.source, first.num_classes, first.class_names,
+                                      other.source, other.num_classes, other.class_names)  # fmt: skip
+            if mismatch:
+                raise CheckpointError(mismatch)
         persons = {int(s.config.num_persons) for s in self.streams}
         if len(persons) != 1:
             listing = ", ".join(f"{s.source}: {s.config.num_persons}" for s in self.streams)
@@ -437,7 +408,7 @@ class Predictor:
                 preds.append(Prediction(it.name, it.source, frames=it.frames, error=errors[j]))
                 continue
             stream_scores = scores_of[j]
-            fused = np.sum(stream_scores, axis=0, dtype=np.float64).astype(np.float32)  # (K,)
+            fused = sum_scores(stream_scores)  # (K,)
             order = np.argsort(-fused, kind="stable")[: min(self.top_k, fused.shape[0])]
             notes: list[str] = []
             for s, (_, note) in zip(self.streams, fitted[j]):
@@ -503,15 +474,14 @@ class Predictor:
             )
         item = load_input(inp, 0, self.num_persons)[0]
         x, _ = fit_stream(item.x, item.frames, loaded, item.source)
-        with torch.no_grad():
-            _, maps = loaded.model(torch.from_numpy(x[None]).to(self.device), return_attention=True)
+        maps = attention_maps(loaded.model, x)
         if not maps:
             raise ValueError(f"{loaded.source}: the model returned no attention maps")
         if layer is None:
             layer = list(maps)[-1]  # the deepest attention layer
         if layer not in maps:
             raise ValueError(f"attention layer {layer!r} not found; the model has {list(maps)}")
-        w = maps[layer][0].detach().float().cpu().numpy()  # SSA (T, N_h, V, V) / TSA (V, N_h, T', T')
+        w = maps[layer][0]  # person 0: SSA (T, N_h, V, V) / TSA (V, N_h, T', T')
         return AttentionMap(loaded.stream, layer, w.mean(axis=(0, 1)), int(x.shape[1]), item.name)
 
     def attention_figure(
@@ -534,10 +504,7 @@ class Predictor:
             title = f"TSA {att.layer}: {att.input_name} (mean over heads and joints)"
             stride = max(1, round(att.input_frames / att.weights.shape[0]))
             fig = plots.plot_tsa_map(att.weights, title=title, frame_stride=stride)
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        metadata = {"Software": None} if out.suffix.lower() == ".png" else None
-        fig.savefig(out, dpi=150, bbox_inches="tight", metadata=metadata)
+        out = plots.write_figure(fig, out)
         plt.close(fig)
         return out
 

@@ -23,17 +23,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from sttr.checkpoint import read_checkpoint, save_checkpoint, training_payload
 from sttr.data.dataset import SkeletonDataset, make_loader
+from sttr.data.names import default_class_names
 from sttr.distributed import DistEnv, all_gather_objects, all_reduce_sum, env_from_torchrun, setup, teardown
-from sttr.evaluate import default_class_names, save_scores, topk_accuracy
+from sttr.evaluation.inference import autocast, gather, infer
+from sttr.evaluation.metrics import topk_accuracy
+from sttr.evaluation.scores import save_scores
 from sttr.experiment import ConfigError, ExperimentConfig, apply_overrides, load_config, validate
 from sttr.models import build_model
+from sttr.runtime import tune_cpu_allocator
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINT_FORMAT = "sttr-checkpoint"
-CHECKPOINT_VERSION = 1
-
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and step and suggests fixes."""
@@ -107,28 +108,6 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: ExperimentConfig) -> 
     return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(cfg.train.milestones), gamma=cfg.train.gamma)
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
-    """Write atomically: a temporary file in the same folder, then ``os.replace``; a crash keeps the old file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load an sttr checkpoint with ``weights_only=True`` and check its format and version."""
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not an sttr checkpoint (expected format {CHECKPOINT_FORMAT!r})")
-    if ckpt.get("version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: checkpoint version {ckpt.get('version')}, this sttr reads {CHECKPOINT_VERSION}")
-    return ckpt
-
-
 def build_datasets(cfg: ExperimentConfig) -> tuple[SkeletonDataset, SkeletonDataset]:
     """The training split (with the configured augmentation) and the validation split (none)."""
     d = cfg.data
@@ -140,49 +119,27 @@ def build_datasets(cfg: ExperimentConfig) -> tuple[SkeletonDataset, SkeletonData
     return train_ds, val_ds
 
 
-def _autocast(device: torch.device, amp: str | None):
-    if amp is None:
-        return nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
-
-
 def _evaluate(
     model: nn.Module, val_ds: SkeletonDataset, cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: bool
 ) -> dict[str, Any]:
-    """Scores of every validation sample exactly once: each rank scores its shard, (index, scores) are gathered
-    and the duplicates a DistributedSampler pads with are dropped."""
+    """Logits of every validation sample exactly once (each rank scores its shard; ``gather`` joins them),
+    with the validation loss and top-1 / top-5."""
     tc = cfg.train
     loader = make_loader(
         val_ds, tc.batch_size, shuffle=False, seed=tc.seed, num_workers=cfg.data.num_workers, distributed=env.enabled
     )
-    n_batches = len(loader) if tc.max_batches is None else min(len(loader), tc.max_batches)
-    model.eval()
-    indices, scores = [], []
-    with torch.no_grad(), _autocast(device, tc.amp):
-        bar = tqdm(loader, total=n_batches, desc="eval", leave=False, disable=not (progress and env.is_main))
-        for step, (x, _, index) in enumerate(bar):
-            if step >= n_batches:
-                break
-            logits = model(x.to(device, non_blocking=True))  # (N, K)
-            indices.append(torch.as_tensor(index).reshape(-1).cpu())
-            scores.append(logits.float().cpu())
-        bar.close()
-    local = (torch.cat(indices).numpy(), torch.cat(scores).numpy())
-    parts = all_gather_objects(local, env)
-    all_index = np.concatenate([p[0] for p in parts])
-    all_scores = np.concatenate([p[1] for p in parts])
-    keep_index, first = np.unique(all_index, return_index=True)  # each sample once, in dataset order
-    sample_scores = all_scores[first]  # (N_val, K)
-    labels = np.asarray(val_ds.labels)[keep_index]
-    log_probs = torch.log_softmax(torch.from_numpy(sample_scores), dim=1)
+    local = infer(model, loader, device, tc.amp, tc.max_batches, progress and env.is_main)
+    index, logits = gather(*local, env)  # (N_val,), (N_val, K)
+    labels = np.asarray(val_ds.labels)[index]
+    log_probs = torch.log_softmax(torch.from_numpy(logits), dim=1)
     val_loss = float(F.nll_loss(log_probs, torch.from_numpy(labels).long()))
     return {
-        "index": keep_index,
-        "scores": sample_scores,
+        "index": index,
+        "scores": logits,
         "labels": labels,
         "val_loss": val_loss,
-        "top1": topk_accuracy(sample_scores, labels, 1),
-        "top5": topk_accuracy(sample_scores, labels, 5),
+        "top1": topk_accuracy(logits, labels, 1),
+        "top5": topk_accuracy(logits, labels, 5),
     }
 
 
@@ -247,6 +204,7 @@ def train(
     else:
         cfg = load_config(cfg, overrides)
     validate(cfg)
+    tune_cpu_allocator()
     if cfg.train.amp == "fp16" and not (cfg.train.device != "cpu" and torch.cuda.is_available()):
         raise ConfigError(f"{cfg.source}: train.amp='fp16' needs CUDA; use amp='bf16' or null on the CPU")
     env = env_from_torchrun()
@@ -341,7 +299,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
             update = (step + 1) % tc.grad_accum == 0 or step + 1 == n_batches
             sync = model.no_sync() if env.enabled and not update else nullcontext()  # DDP: all-reduce only on update
             with sync:
-                with _autocast(device, tc.amp):
+                with autocast(device, tc.amp):
                     logits = model(x)  # (N, K)
                 loss = F.cross_entropy(logits.float(), y)
                 n = torch.tensor(float(x.shape[0]), dtype=torch.float64, device=device)
@@ -372,27 +330,27 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
         metrics["seconds"] = time.perf_counter() - t0
         rngs = all_gather_objects(rng_state(), env)
         if env.is_main:
-            payload = {
-                "format": CHECKPOINT_FORMAT,
-                "version": CHECKPOINT_VERSION,
-                "model_config": cfg.model.to_dict(),
-                "model_state_dict": raw_model.state_dict(),
-                "optimizer_state_dict": optimizer.state_dict(),
-                "scheduler_state_dict": scheduler.state_dict(),
-                "scaler_state_dict": scaler.state_dict(),
-                "rng": rngs[0],
-                "rng_per_rank": rngs if env.world_size > 1 else [],
-                "epoch": epoch + 1,
-                "best_top1": best_top1,
-                "best_epoch": best_epoch,
-                "metrics": metrics,
-                "experiment": cfg.to_dict(),
-                "class_names": class_names,
-                "modality": cfg.data.modality,
-                "window": cfg.data.window,
-                "resample": cfg.data.resample,
-                "world_size": env.world_size,
-            }
+            payload = training_payload(
+                model_config=cfg.model,
+                model_state=raw_model.state_dict(),
+                training_state={
+                    "optimizer_state_dict": optimizer.state_dict(),
+                    "scheduler_state_dict": scheduler.state_dict(),
+                    "scaler_state_dict": scaler.state_dict(),
+                    "rng": rngs[0],
+                    "rng_per_rank": rngs if env.world_size > 1 else [],
+                    "epoch": epoch + 1,
+                    "best_top1": best_top1,
+                    "best_epoch": best_epoch,
+                    "metrics": metrics,
+                    "world_size": env.world_size,
+                },
+                experiment=cfg.to_dict(),
+                class_names=class_names,
+                modality=cfg.data.modality,
+                window=cfg.data.window,
+                resample=cfg.data.resample,
+            )
             if is_best:  # best first: a crash between the two saves only repeats this epoch on resume
                 names = [str(val_ds.sample_names[i]) for i in ev["index"]]
                 save_scores(scores_path, names, ev["scores"], ev["labels"], class_names)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from sttr.data.dataset import SkeletonDataset, make_loader, random_move, random_shift, resample_frames
+from sttr.data.dataset import SkeletonDataset, make_loader
+from sttr.data.transforms import random_move, random_shift, resample_frames
 from sttr.data.formats import write_agcn
 from sttr.data.preprocess import bones
 

@@ -12,7 +12,8 @@ import torch
 from sttr.__main__ import main
 from sttr.data.ntu import format_skeleton, read_skeleton
 from sttr.data.preprocess import normalize, sequence_to_array
-from sttr.evaluate import CheckpointError, softmax
+from sttr.checkpoint import CheckpointError
+from sttr.evaluation.scores import softmax
 from sttr.models import ModelConfig, build_model
 from sttr.predict import SCHEMA, InputError, Predictor, format_table, predict, to_json, write_json
 
@@ -139,7 +140,7 @@ def test_scores_match_the_model_on_the_prepared_array(setup):
     from sttr.data.preprocess import joints_and_bones
 
     x = torch.from_numpy(joints_and_bones(_prepared(setup["files"][1]))[None, :, :48])  # (1, 6, 48, 25, 2)
-    from sttr.evaluate import load_checkpoint
+    from sttr.checkpoint import load_checkpoint
 
     with torch.no_grad():
         expected = softmax(load_checkpoint(setup["temporal"]).model(x))[0]

@@ -14,9 +14,10 @@ import pytest
 import torch
 import yaml
 
-from sttr.evaluate import load_scores
+from sttr.evaluation.scores import load_scores
 from sttr.experiment import ExperimentConfig
-from sttr.train import CHECKPOINT_FORMAT, TrainingDiverged, read_checkpoint, train
+from sttr.checkpoint import FORMAT, read_checkpoint
+from sttr.train import TrainingDiverged, train
 
 ROOT = Path(__file__).resolve().parents[1]
 NUM_CLASSES = 4
@@ -74,7 +75,7 @@ def test_tiny_run_learns_and_writes_outputs(split_dir, tmp_path):
     assert result.best_top1 > 1 / NUM_CLASSES + 0.25  # well above chance (25 %)
     assert rows[-1]["lr"] == pytest.approx(0.05 * 0.1)  # MultiStepLR x0.1 from epoch 5 on (6th epoch)
     ckpt = torch.load(result.last_checkpoint, weights_only=True)
-    assert ckpt["format"] == CHECKPOINT_FORMAT and ckpt["version"] == 1 and ckpt["epoch"] == 6
+    assert ckpt["format"] == FORMAT and ckpt["version"] == 1 and ckpt["epoch"] == 6
     for key in ("model_state_dict", "optimizer_state_dict", "scheduler_state_dict", "scaler_state_dict", "rng"):
         assert key in ckpt
     assert ckpt["experiment"]["train"]["epochs"] == 6 and ckpt["modality"] == "joint"

@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the accuracies, write the score file; exit 1 with a message on bad input."""
-    from sttr.evaluate import evaluate_checkpoint, per_class_accuracy
+    from sttr.evaluation.inference import evaluate_checkpoint
+    from sttr.evaluation.metrics import per_class_accuracy
 
     try:
         result = evaluate_checkpoint(

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fuse, print per-stream and fused accuracies; exit 1 with a message when the files do not match."""
-    from sttr.evaluate import fuse_scores, load_scores, per_class_accuracy, save_scores
+    from sttr.evaluation.metrics import per_class_accuracy
+    from sttr.evaluation.scores import fuse_scores, load_scores, save_scores
 
     try:
         streams = [load_scores(p) for p in args.scores]

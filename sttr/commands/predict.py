@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict, print a table per input, write JSON/figure; non-zero exit when anything failed."""
-    from sttr.evaluate import CheckpointError
+    from sttr.checkpoint import CheckpointError
     from sttr.predict import Predictor, format_table, write_json
 
     try:

@@ -16,10 +16,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from sttr.data.formats import load_agcn
-from sttr.data.preprocess import bones
+from sttr.data.transforms import MODALITIES, fit_window, random_move, random_shift, random_window, to_modality
 from sttr.skeleton import MODALITY_CHANNELS
-
-MODALITIES = tuple(MODALITY_CHANNELS)
 
 
 class SkeletonDataset(Dataset):
@@ -59,7 +57,7 @@ class SkeletonDataset(Dataset):
         is_bone_file = "_data_bone" in data_path.name
         # A 3-channel joint file serves every modality: bones are then computed on the fly.
         self.compute_bones = modality != "joint" and channels == 3 and not is_bone_file
-        expected = {"joint": 3, "bone": 3, "joint_bone": 6}[modality]
+        expected = MODALITY_CHANNELS[modality]
         if not self.compute_bones and (channels != expected or is_bone_file != (modality == "bone")):
             raise ValueError(f"{data_path}: {channels}-channel data does not fit modality {modality!r}")
         self.data = data
@@ -122,73 +120,17 @@ class SkeletonDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int]:
         x = np.array(self.data[index], dtype=np.float32)  # (C, T, V, M), copied out of the memory map
         if self.window is not None:
-            if self.resample:
-                x = resample_frames(x[:, : self._valid_length(x, index)], self.window)
-            elif self.random_choose and x.shape[1] > self.window:
-                start = int(self._rng.integers(0, x.shape[1] - self.window + 1))
-                x = x[:, start : start + self.window]
-            else:
-                x = pad_or_crop(x, self.window)
+            if self.random_choose and not self.resample:
+                x = random_window(x, self.window, self._rng)
+            valid = self._valid_length(x, index) if self.resample else None
+            x = fit_window(x, self.window, self.resample, valid)  # (C, window, V, M)
         if self.random_shift:
             x = random_shift(x, self._rng)
         if self.random_move:
             x = random_move(x, self._rng)
         if self.compute_bones:
-            x = bones(x) if self.modality == "bone" else np.concatenate([x, bones(x)], axis=0)  # (6, T, V, M)
+            x = to_modality(x, self.modality)  # bones, or joints + bones (6, T, V, M)
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), int(self.labels[index]), index
-
-
-def pad_or_crop(x: np.ndarray, frames: int) -> np.ndarray:
-    """First ``frames`` frames of (C, T, V, M), zero-padded at the end when shorter."""
-    if x.shape[1] >= frames:
-        return x[:, :frames]
-    out = np.zeros((x.shape[0], frames) + x.shape[2:], dtype=x.dtype)
-    out[:, : x.shape[1]] = x
-    return out
-
-
-def resample_frames(x: np.ndarray, frames: int) -> np.ndarray:
-    """Linearly resample (C, T, V, M) to ``frames`` frames spanning the whole sequence."""
-    t = x.shape[1]
-    if t == 0:
-        return np.zeros((x.shape[0], frames) + x.shape[2:], dtype=x.dtype)
-    pos = np.linspace(0.0, t - 1, frames)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, t - 1)
-    w = (pos - lo).astype(x.dtype)[None, :, None, None]  # (1, frames, 1, 1)
-    return x[:, lo] * (1 - w) + x[:, hi] * w
-
-
-def random_shift(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The authors' feeder ``random_shift``: move the non-empty span to a random start in the window."""
-    c, t, v, m = x.shape
-    nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
-    if nonempty.size == 0:
-        return x
-    begin, end = nonempty[0], nonempty[-1] + 1
-    bias = int(rng.integers(0, t - (end - begin) + 1))
-    out = np.zeros_like(x)
-    out[:, bias : bias + end - begin] = x[:, begin:end]
-    return out
-
-
-def random_move(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The authors' feeder ``random_move``: random rotation, scale and shift of x and y, interpolated over time."""
-    c, t, v, m = x.shape
-    angle = rng.choice([-10.0, -5.0, 0.0, 5.0, 10.0], 2) * np.pi / 180
-    scale = rng.choice([0.9, 1.0, 1.1], 2)
-    shift = rng.choice([-0.2, -0.1, 0.0, 0.1, 0.2], (2, 2))  # (node, xy)
-    a = np.linspace(angle[0], angle[1], t)
-    s = np.linspace(scale[0], scale[1], t)
-    tx = np.linspace(shift[0, 0], shift[1, 0], t)
-    ty = np.linspace(shift[0, 1], shift[1, 1], t)
-    theta = np.array([[np.cos(a) * s, -np.sin(a) * s], [np.sin(a) * s, np.cos(a) * s]])  # (2, 2, T)
-    xy = np.einsum("ijt,jtvm->itvm", theta, x[:2])  # (2, T, V, M)
-    xy[0] += tx[:, None, None]
-    xy[1] += ty[:, None, None]
-    out = x.copy()
-    out[:2] = xy
-    return out
 
 
 def _seed_worker(worker_id: int) -> None:

@@ -14,7 +14,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from sttr.data.names import MAX_FRAMES
-from sttr.data.preprocess import NUM_PERSONS, normalize, select_bodies
+from sttr.data.preprocess import NUM_PERSONS, normalize
+from sttr.data.transforms import keypoints_to_array
 from sttr.skeleton import NUM_JOINTS
 
 _ALLOWED_GLOBALS = {
@@ -110,16 +111,12 @@ def write_agcn(
     write_labels(label_path, names, labels)
 
 
-def _keypoint_to_array(keypoint: np.ndarray, where: str, max_frames: int) -> np.ndarray:
-    """pyskl keypoint (M, T, V, 3) -> (3, max_frames, V, 2): top-2 energy bodies, zero-padded, not normalised."""
-    kp = np.asarray(keypoint, dtype=np.float64)
+def _keypoints(keypoint: np.ndarray, where: str, max_frames: int) -> np.ndarray:
+    """One pyskl annotation's keypoint (M, T, 25, 3) -> (3, max_frames, 25, 2), checked, not normalised."""
+    kp = np.asarray(keypoint)
     if kp.ndim != 4 or kp.shape[2] != NUM_JOINTS or kp.shape[3] != 3:
         raise ValueError(f"{where}: expected keypoint (M, T, 25, 3), got shape {kp.shape}")
-    chosen = select_bodies(kp, NUM_PERSONS) if kp.shape[0] > NUM_PERSONS else kp  # (M<=2, T, V, 3)
-    chosen = chosen[:, :max_frames]
-    out = np.zeros((3, max_frames, NUM_JOINTS, NUM_PERSONS), dtype=np.float32)
-    out[:, : chosen.shape[1], :, : chosen.shape[0]] = chosen.transpose(3, 1, 2, 0)  # (3, T, V, M)
-    return out
+    return keypoints_to_array(kp, max_frames, NUM_PERSONS)
 
 
 def load_pyskl(
@@ -152,10 +149,7 @@ def load_pyskl(
     out = np.zeros((len(names), 3, max_frames, NUM_JOINTS, NUM_PERSONS), dtype=np.float32)
     chunk = 256
     for start in range(0, len(names), chunk):
-        block = [
-            _keypoint_to_array(by_name[n]["keypoint"], f"{path}: {n}", max_frames)
-            for n in names[start : start + chunk]
-        ]
+        block = [_keypoints(by_name[n]["keypoint"], f"{path}: {n}", max_frames) for n in names[start : start + chunk]]
         if block:
             out[start : start + len(block)] = normalize(np.stack(block))  # (n, 3, T, V, 2)
     labels = [int(by_name[n]["label"]) for n in names]

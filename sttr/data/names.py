@@ -137,6 +137,13 @@ def action_names(num_classes: int = 60) -> list[str]:
     return list(_ntu120_names()[:num_classes])
 
 
+def default_class_names(num_classes: int) -> list[str]:
+    """NTU-60 or NTU-120 action names for 60 or 120 classes, else ``class i`` (a model that carries no names)."""
+    if num_classes in (60, 120):
+        return action_names(num_classes)
+    return [f"class {i}" for i in range(num_classes)]
+
+
 def class_names(dataset: str) -> list[str]:
     """Class names indexed by label: NTU-60/120 names, or the names of the imitated NTU actions."""
     _check_dataset(dataset)

@@ -13,7 +13,6 @@ from torch import nn
 from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention
 from sttr.models.config import RAW_INPUT_UNIT, ModelConfig
 from sttr.models.units import UnitGCN, UnitTCN, he_normal_
-from sttr.runtime import tune_cpu_allocator
 from sttr.skeleton import NUM_JOINTS, adjacency_subsets
 
 Maps = dict[str, torch.Tensor]
@@ -114,12 +113,7 @@ class STTRNet(nn.Module):
 
 
 def build_model(cfg: ModelConfig) -> STTRNet:
-    """The stream network described by ``cfg`` (randomly initialised, the authors' init).
-
-    Also keeps freed CPU tensor memory for reuse (:func:`sttr.runtime.tune_cpu_allocator`; opt out with
-    ``STTR_NO_MALLOPT=1``): a CPU training step otherwise spends a sixth of its time zeroing fresh pages.
-    """
-    tune_cpu_allocator()
+    """The stream network described by ``cfg`` (randomly initialised, the authors' init)."""
     return STTRNet(cfg)
 
 
