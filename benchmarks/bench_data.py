@@ -3,7 +3,7 @@
 Generates NTU-like files (mean ~85 frames, some 300, one or two bodies, all 12 joint fields written
 like Kinect's) in a temporary folder, times the reader, reader+normalisation and ``prepare_ntu`` (single
 process and the pool), extrapolates the full NTU-60 set (56,880 files), and compares CPU time per file
-and output with ``authors_ntu.py``, our re-implementation of the structure of the authors' data code
+and output with ``tests/oracles/authors_ntu.py``, our re-implementation of the structure of the authors' data code
 (2s-AGCN's ``read_xyz`` + ``pre_normalization``; the real code is not run here), both interleaved file by
 file and with each code over the files in passes of its own. Exits non-zero if the outputs differ by more
 than 1e-5.
@@ -31,8 +31,7 @@ from sttr.data.ntu import format_skeleton, read_skeleton  # noqa: E402
 from sttr.data.prepare import prepare_ntu  # noqa: E402
 from sttr.data.preprocess import skeleton_to_input  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import authors_ntu  # noqa: E402
+from tests.oracles import authors_ntu  # noqa: E402
 
 NTU60_FILES = 56_880
 TOLERANCE = 1e-5

@@ -71,11 +71,6 @@ class Companion:
         return self.root / "figures" / self.profile.name
 
     @property
-    def split_dir(self) -> Path:
-        """The prepared arrays of the profile's benchmark (``prepare-ntu`` output)."""
-        return self.profile.prepared_dir / self.profile.benchmark
-
-    @property
     def synthetic(self) -> bool:
         return self.profile.dataset == "synthetic"
 
@@ -87,12 +82,12 @@ class Companion:
         return f"{dataset}, {BENCHMARK_TITLES.get(self.profile.benchmark, self.profile.benchmark)} split, {modality}"
 
     def run_dir(self, stream: str) -> Path:
-        """Where one stream's checkpoints, metrics and scores go (``runs/<profile>/<stream>[_bones]``)."""
-        return self.profile.runs_dir / f"{stream}{'_bones' if self.bones else ''}"
+        """Where one stream's checkpoints, metrics and scores go: its config's ``out_dir``."""
+        return Path(self.experiment(stream).out_dir)
 
     def experiment(self, stream: str) -> ExperimentConfig:
         """The stream's config of this profile with the notebook's overrides (epochs, device, seed)."""
-        overrides = [f"out_dir={self.run_dir(stream)}", f"train.device={self.device}", f"data.dir={self.split_dir}"]
+        overrides = [f"train.device={self.device}"]
         if self.epochs is not None:
             overrides.append(f"train.epochs={self.epochs}")
         if self.seed is not None:
@@ -109,7 +104,7 @@ class Companion:
         from sttr.data.prepare import prepare_ntu
 
         report_path = self.profile.prepared_dir / "prepare_report.json"
-        if not rebuild and report_path.is_file() and (self.split_dir / "val_label.pkl").is_file():
+        if not rebuild and report_path.is_file() and (self.profile.split_dir / "val_label.pkl").is_file():
             report = json.loads(report_path.read_text())
             if self.profile.benchmark in report.get("benchmarks", []):
                 return report
@@ -138,7 +133,7 @@ class Companion:
         out = self.run_dir(stream)
         if checkpoint is not None:
             evaluate_checkpoint(
-                checkpoint, self.split_dir, device=self.device, progress=self.progress, out=out / SCORES_FILE
+                checkpoint, self.profile.split_dir, device=self.device, progress=self.progress, out=out / SCORES_FILE
             )
             return StreamRun(stream, Path(checkpoint), load_scores(out / SCORES_FILE), pd.DataFrame(), False)
         result = train(self.experiment(stream), progress=self.progress)
@@ -183,7 +178,7 @@ class Companion:
         rows = {
             "profile": self.profile.name,
             "data": self.data_label,
-            "prepared split": str(self.split_dir.relative_to(self.root) if self.split_dir.is_relative_to(self.root) else self.split_dir),
+            "prepared split": str(self.profile.split_dir.relative_to(self.root) if self.profile.split_dir.is_relative_to(self.root) else self.profile.split_dir),
             "epochs": self.epochs if self.epochs is not None else "profile default",
             "device": self.device,
             "seed": self.seed if self.seed is not None else "profile default",
@@ -281,7 +276,7 @@ def attention_sample(run: Companion, sample: int | None = None) -> AttentionSamp
     chosen = None
     for stream, loaded in models.items():
         kw = {"window": loaded.window, "resample": loaded.resample} if loaded.window else {}
-        ds = SkeletonDataset.from_dir(run.split_dir, split="val", modality=loaded.modality, **kw)
+        ds = SkeletonDataset.from_dir(run.profile.split_dir, split="val", modality=loaded.modality, **kw)
         if chosen is None:
             wanted = [i for i, y in enumerate(ds.labels) if ds.class_names[y] in PAPER_GAIN_CLASSES["spatial"]]
             chosen = sample if sample is not None else (wanted[0] if wanted else 0)

@@ -1,8 +1,13 @@
 """Experiment configuration: frozen dataclasses that map one to one onto the YAML files in ``configs/``.
 
-An experiment YAML has the sections ``data``, ``model`` (a preset plus ``ModelConfig`` overrides), ``train``,
-and the keys ``name`` and ``out_dir``; ``configs/<profile>/profile.yaml`` describes a profile (dataset, folders,
-the paper's numbers) whose stream configs live beside it as ``<stream>.yaml`` and ``<stream>_bones.yaml``.
+The paper's recipe and the model presets are the dataclasses' defaults (``TrainConfig``, ``ModelConfig.paper``).
+``configs/<profile>/profile.yaml`` holds what a profile changes once: its dataset and benchmark, its folders,
+the paper's numbers and, under ``experiment``, the settings its streams share. Beside it, one short file per
+experiment (``spatial.yaml``, ``temporal_bones.yaml``, ...) holds only what differs from the profile: the stream,
+bones. Loaded, a stream file becomes a full config with sections ``data``, ``model`` (a preset plus
+``ModelConfig`` overrides) and ``train``, and the keys ``name`` and ``out_dir``; every run saves that effective
+config with its checkpoints, and ``python -m sttr train --config FILE --print-config`` shows it. A YAML outside
+a profile folder is read as it is (it must then give every section itself).
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -18,13 +22,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import yaml
 
+from sttr.data.formats import read_labels
+from sttr.data.names import DATASETS, num_classes
 from sttr.models import ModelConfig
+from sttr.models.config import STREAMS
 from sttr.repo import repo_root
 from sttr.skeleton import MODALITY_CHANNELS
 
-STREAMS = ("stgcn", "spatial", "temporal")
 AMP_MODES = (None, "bf16", "fp16")
-DATASETS = ("ntu60", "ntu120", "synthetic")
 # Environment variable that overrides the raw NTU folder of the NTU profiles.
 NTU_RAW_ENV = "STTR_NTU_RAW"
 
@@ -234,15 +239,37 @@ def apply_overrides(d: dict[str, Any], overrides: Sequence[str], source: str = "
     return d
 
 
+def _read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML file that must hold a mapping (or nothing)."""
+    try:
+        d = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(d, dict):
+        raise ConfigError(f"{path}: expected a mapping, found {type(d).__name__}")
+    return d
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``update``, section by section (``data``, ``model``, ``train`` merge key by key)."""
+    out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in base.items()}
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key].update(value)
+        else:
+            out[key] = value
+    return out
+
+
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
-    """Read an experiment YAML, apply dotted overrides (``train.epochs=2``) and build the config."""
+    """Read an experiment YAML, complete it from its profile (a ``profile.yaml`` beside it), apply dotted
+    overrides (``train.epochs=2``) and build the config."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
-    with open(path) as f:
-        d = yaml.safe_load(f) or {}
-    if not isinstance(d, dict):
-        raise ConfigError(f"{path}: expected a mapping with sections data, model, train")
+    d = _read_yaml(path)
+    if (path.parent / PROFILE_FILE).is_file():
+        d = load_profile(path.parent.name, path.parent.parent).experiment_dict(path.stem, d)
     apply_overrides(d, overrides, str(path))
     return ExperimentConfig.from_dict(d, source=str(path), root=_root_of(path.parent))
 
@@ -282,10 +309,9 @@ def validate(cfg: ExperimentConfig) -> None:
         if cfg.data.window is not None and cfg.data.window > t and not cfg.data.resample:
             raise ConfigError(f"{where}: data.window={cfg.data.window} exceeds the {t} stored frames (or set data.resample)")
         try:
-            with open(label_path, "rb") as f:
-                names, labels = pickle.load(f)
-        except Exception as err:  # noqa: BLE001 - any unreadable pickle is reported the same way
-            raise ConfigError(f"{label_path}: expected a pickle of (sample_names, labels): {err}") from err
+            names, labels = read_labels(label_path)  # the restricted unpickler: plain lists only
+        except ValueError as err:
+            raise ConfigError(f"{err}; expected a pickle of (sample_names, labels)") from err
         labels = np.asarray(labels)
         if len(labels) != n or len(names) != n:
             raise ConfigError(f"{label_path}: {len(names)} names and {len(labels)} labels for {n} samples in {data_path.name}")
@@ -314,9 +340,15 @@ class SynthSpec:
     max_samples: int | None = None
 
 
+PROFILE_FILE = "profile.yaml"
+PROFILE_KEYS = {"name", "description", "dataset", "benchmark", "raw_dir", "prepared_dir", "runs_dir", "synth",
+                "paper", "experiment"}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Profile:
-    """A family of experiments on one dataset and benchmark, with its folders and the paper's numbers (%)."""
+    """A family of experiments on one dataset and benchmark: its folders, the paper's numbers (%) and the
+    settings its experiments share (``experiment``: ``data``, ``model``, ``train`` sections)."""
 
     name: str
     description: str
@@ -328,6 +360,7 @@ class Profile:
     folder: Path
     synth: SynthSpec | None = None
     paper: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    experiment: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def split_dir(self) -> Path:
@@ -344,8 +377,20 @@ class Profile:
         """The paper's top-1 (%) for a stream (or ``fused``), or None where the paper gives none."""
         return self.paper.get(stream, {}).get("bones" if bones else "joints")
 
-
-PROFILE_KEYS = {"name", "description", "dataset", "benchmark", "raw_dir", "prepared_dir", "runs_dir", "synth", "paper"}
+    def experiment_dict(self, stem: str, own: Mapping[str, Any]) -> dict[str, Any]:
+        """The full config of experiment ``stem`` (e.g. ``temporal_bones``): the paths of this profile, the
+        paper's preset for this dataset, the profile's shared settings, then the experiment file's ``own``."""
+        base: dict[str, Any] = {
+            "name": f"{self.name}-{stem.replace('_', '-')}",
+            "out_dir": str(self.runs_dir / stem),
+            "data": {"dir": str(self.split_dir)},
+            "model": {"preset": "paper", "num_classes": num_classes(self.dataset)},
+            "train": {},
+        }
+        d = _merge(_merge(base, self.experiment), own)
+        if "modality" not in d["data"]:
+            d["data"]["modality"] = "joint_bone" if d["model"].get("bones") else "joint"
+        return d
 
 
 def configs_dir() -> Path:
@@ -353,22 +398,24 @@ def configs_dir() -> Path:
     return repo_root(Path(__file__)) / "configs"
 
 
-def list_profiles() -> list[str]:
-    """Names of the profiles under ``configs/`` (folders holding a profile.yaml)."""
-    return sorted(p.parent.name for p in configs_dir().glob("*/profile.yaml"))
+def list_profiles(folder: Path | None = None) -> list[str]:
+    """Names of the profiles under ``folder`` (default: ``configs/``): sub-folders holding a profile.yaml."""
+    folder = configs_dir() if folder is None else Path(folder)
+    return sorted(p.parent.name for p in folder.glob(f"*/{PROFILE_FILE}"))
 
 
-def load_profile(name: str) -> Profile:
-    """Read ``configs/<name>/profile.yaml``; paths become absolute (repository root), raw NTU from $STTR_NTU_RAW."""
-    folder = configs_dir() / name
-    path = folder / "profile.yaml"
+def load_profile(name: str, folder: Path | None = None) -> Profile:
+    """Read ``configs/<name>/profile.yaml`` (or under ``folder``); paths become absolute (repository root),
+    raw NTU from $STTR_NTU_RAW."""
+    base = configs_dir() if folder is None else Path(folder)
+    path = base / name / PROFILE_FILE
     if not path.is_file():
-        raise ConfigError(f"profile {name!r}: {path} not found; available: {list_profiles()}")
-    d = yaml.safe_load(path.read_text()) or {}
+        raise ConfigError(f"profile {name!r}: {path} not found; available: {list_profiles(base)}")
+    d = _read_yaml(path)
     _check_keys(d, PROFILE_KEYS, "", str(path))
     if d.get("dataset") not in DATASETS:
         raise ConfigError(f"{path}: dataset: expected one of {list(DATASETS)}, got {d.get('dataset')!r}")
-    root = _root_of(folder)
+    root = _root_of(path.parent)
     raw = d["raw_dir"]
     if d["dataset"] != "synthetic" and os.environ.get(NTU_RAW_ENV):
         raw = os.environ[NTU_RAW_ENV]
@@ -381,6 +428,8 @@ def load_profile(name: str) -> Profile:
         if stream not in (*STREAMS, "fused"):
             raise ConfigError(f"{path}: paper.{stream}: expected a stream name or 'fused'")
         _check_keys(row, {"joints", "bones"}, f"paper.{stream}.", str(path))
+    experiment = d.get("experiment") or {}
+    _check_keys(experiment, {"data", "model", "train"}, "experiment.", str(path))
     return Profile(
         name=str(d.get("name", name)),
         description=str(d.get("description", "")),
@@ -389,7 +438,8 @@ def load_profile(name: str) -> Profile:
         raw_dir=Path(_resolve(raw, root)),
         prepared_dir=Path(_resolve(d["prepared_dir"], root)),
         runs_dir=Path(_resolve(d["runs_dir"], root)),
-        folder=folder,
+        folder=path.parent,
         synth=synth,
         paper=paper,
+        experiment={k: dict(v) for k, v in experiment.items()},
     )

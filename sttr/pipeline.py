@@ -21,6 +21,7 @@ from typing import Any
 
 import nbformat
 
+from sttr.experiment import list_profiles
 from sttr.repo import repo_root
 
 log = logging.getLogger(__name__)
@@ -131,16 +132,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def available_profiles(configs_dir: Path) -> list[str]:
-    """Profiles that exist: folders of ``configs_dir`` holding a ``profile.yaml``."""
-    if not configs_dir.is_dir():
-        return []
-    return sorted(p.name for p in configs_dir.iterdir() if (p / "profile.yaml").is_file())
-
-
 def check_profile(profile: str, configs_dir: Path) -> None:
     """Raise ``ValueError`` naming the valid profiles unless ``configs_dir/<profile>/profile.yaml`` exists."""
-    valid = available_profiles(configs_dir)
+    valid = list_profiles(configs_dir)
     if profile not in valid:
         raise ValueError(
             f"profile {profile!r}: no {configs_dir / profile / 'profile.yaml'}; "

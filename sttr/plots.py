@@ -2,7 +2,7 @@
 
 Every figure has a title, labelled axes and a colour bar where colour encodes a value; ``save_figure``
 writes PNG and SVG with stable bytes so committed figures only change when their content does.
-Imports only numpy, pandas, matplotlib, seaborn and the skeleton layout (DESIGN, layout).
+Imports only numpy, pandas, matplotlib, seaborn and the skeleton layout.
 """
 
 from __future__ import annotations

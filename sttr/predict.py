@@ -151,7 +151,7 @@ class AttentionMap:
 def prepared_length(x: np.ndarray, tol: float = 1e-5) -> int:
     """Valid frames of a prepared (C, T, V, M) array, as ``prepare-ntu`` records them in ``*_num_frames.npy``.
 
-    Normalisation fills each person's padding by repeating its frames 0..L-1 (reference README 5.4a),
+    Normalisation fills each person's padding by repeating its frames 0..L-1 (step one of Shi et al.'s normalisation),
     then centres every frame on person 0's joint 1; so L is the shortest period of the person's pose
     relative to its own joint 1 (without a repetition, a zero tail ends the sequence), and the longest
     person wins. Approximate in two rare cases: a pose that repeats exactly reads as shorter, and a

@@ -1,7 +1,7 @@
 """Locate the repository root, so notebooks and the pipeline find configs/, results/ and figures/.
 
 papermill runs a notebook in the working directory it is given and nbval in the notebook's folder:
-walking up to ``pyproject.toml`` gives the same root from both (DESIGN, practical facts).
+walking up to ``pyproject.toml`` gives the same root from both.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The committed notebooks stay thin and pipeline-ready (DESIGN: no def/class, a parameters cell, python3)."""
+"""The committed notebooks stay thin and pipeline-ready (no def/class, a parameters cell, python3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Body selection, Shi et al.'s normalisation and bones: properties, and equality with a slow literal version.
 
-The literal reader below follows the reference README, section 5, line by line; the normalisation oracle is
-``benchmarks/authors_ntu.py``, the re-implementation of the authors' (2s-AGCN) code with Python loops over
+The literal reader below follows 2s-AGCN's reading of the NTU files line by line; the normalisation oracle is
+``tests/oracles/authors_ntu.py``, the re-implementation of the authors' (2s-AGCN) code with Python loops over
 samples, persons, frames and joints that the data benchmark also times.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.authors_ntu import pre_normalization
+from tests.oracles.authors_ntu import pre_normalization
 from sttr.data.ntu import format_skeleton, read_skeleton
 from sttr.data.preprocess import (
     body_energy,

@@ -1,4 +1,4 @@
-"""skeleton.py pinned to the reference lists (reference README, sections 1, 4 and 5)."""
+"""skeleton.py pinned to the lists of the authors' NTU graph, the NTU joint names and 2s-AGCN's bone pairs."""
 
 from __future__ import annotations
 

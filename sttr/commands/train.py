@@ -4,8 +4,12 @@ Outputs go to the config's out_dir: last.pt and best.pt (checkpoints), metrics.j
 train_loss, top1, top5 as fractions, lr, seconds) and scores_val.npz (validation softmax scores of the best
 epoch, for `python -m sttr fuse`).
 
+A config file in configs/<profile>/ holds only what differs from its profile (profile.yaml beside it);
+--print-config shows the effective config, which every run also saves with its checkpoints.
+
 Examples:
   python -m sttr train --config configs/mini/spatial.yaml
+  python -m sttr train --config configs/ntu60-xsub/spatial_bones.yaml --print-config
   python -m sttr train --config configs/ntu60-xsub/spatial.yaml train.amp=bf16 data.num_workers=8
   python -m sttr train --config configs/ntu60-xsub/spatial.yaml --resume
   python -m torch.distributed.run --nproc_per_node 4 -m sttr train --config configs/ntu60-xsub/temporal.yaml train.batch_size=8
@@ -41,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-progress", action="store_true", help="no tqdm progress bars (logs and CI); the per-epoch log stays"
     )
     parser.add_argument(
+        "--print-config", action="store_true",
+        help="print the effective config (profile + this file + overrides) as YAML and exit without training",
+    )
+    parser.add_argument(
         "overrides",
         nargs="*",
         metavar="KEY=VALUE",
@@ -52,9 +60,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate the config against its data, train, and print where the outputs are."""
-    from sttr.experiment import ConfigError
+    from sttr.experiment import ConfigError, load_config
     from sttr.train import TrainingDiverged, train
 
+    if args.print_config:
+        import yaml
+
+        try:
+            print(yaml.safe_dump(load_config(args.config, args.overrides).to_dict(), sort_keys=False), end="")
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return 0
     try:
         result = train(args.config, overrides=args.overrides, progress=not args.no_progress, resume=args.resume)
     except ConfigError as err:

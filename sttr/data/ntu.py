@@ -49,7 +49,7 @@ class SkeletonSequence:
     """One ``.skeleton`` file: every body of every frame as flat arrays (B bodies in file order).
 
     ``frame_index[b]`` is the frame of body ``b`` and ``slot_index[b]`` its position in that frame
-    (the m-th body listed fills slot m, reference README 5.1).
+    (the m-th body listed fills slot m, as 2s-AGCN reads the files).
     """
 
     name: str

@@ -1,11 +1,11 @@
-"""The structure of the authors' NTU data code, re-implemented as the baseline of ``bench_data.py``.
+"""The structure of the authors' NTU data code, re-implemented: the oracle of the normalisation tests and the
+baseline of ``benchmarks/bench_data.py``.
 
 ST-TR reuses 2s-AGCN's ``data_gen/ntu_gendata.py`` and ``data_gen/preprocess.py``. This module is our
 own re-implementation of that code's structure and cost (a dict of floats per joint line read with
 ``readline``, a Python triple loop to fill the array, and a Python-level ``np.dot`` per joint for each
-rotation), written from its description; it is not the authors' code, which the issue owner runs. Their
-``print`` calls and ``tqdm`` progress bars are left out: they only add cost. Used only by the benchmark,
-not part of the ``sttr`` package.
+rotation), written from its description; it is not the authors' code. Their ``print`` calls and ``tqdm``
+progress bars are left out: they only add cost. Not part of the ``sttr`` package.
 """
 
 from __future__ import annotations
