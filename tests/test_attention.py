@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from sttr.models.attention import DropAttention, SpatialSelfAttention, TemporalSelfAttention, attend
 
@@ -133,3 +134,27 @@ def test_default_path_per_device_and_contiguous_unit_outputs():
     for unit in (ssa, tsa, no_skip):
         y, _ = unit.train()(x)
         assert y.is_contiguous()
+
+
+@pytest.mark.parametrize("frames", [8, 7])
+@pytest.mark.parametrize("qkv_kernel", [1, 2])
+def test_tsa_strided_qkv_equals_the_authors_conv(frames, qkv_kernel):
+    """The qkv projection of a stride-2 TSA equals the authors' Conv2d over time (kernel (1, k), stride (1, 2)
+    on (N*V, C, 1, T)): k = 2 a window of two frames (25 joints; odd T padded), k = 1 every other frame (18)."""
+    torch.manual_seed(0)
+    tsa = TemporalSelfAttention(16, 16, d_k=8, heads=4, num_joints=18, stride=2, qkv_kernel=qkv_kernel).double()
+    assert tsa.qkv_conv.weight.shape == (32, 16, 1, qkv_kernel)  # 2 * d_k + d_v
+    h = torch.randn(2, frames, 18, 16, dtype=torch.float64)  # (N, T, V, C) after the input BN
+    tokens = h.permute(0, 2, 3, 1).reshape(2 * 18, 16, 1, frames)  # (N*V, C, 1, T): the authors' layout
+    if frames % qkv_kernel:
+        tokens = F.pad(tokens, (0, 1))
+    ref = F.conv2d(tokens, tsa.qkv_conv.weight, tsa.qkv_conv.bias, stride=(1, 2))  # (N*V, 32, 1, T')
+    ref = ref.view(2, 18, 32, -1).permute(0, 3, 1, 2)  # (N, T', V, 32)
+    torch.testing.assert_close(tsa._project(h), ref)
+    y, w = tsa.eval()(torch.randn(2, 16, frames, 18, dtype=torch.float64), return_weights=True)
+    assert y.shape == (2, 16, (frames + 1) // 2, 18) and w.shape[-1] == (frames + 1) // 2
+
+
+def test_tsa_qkv_kernel_is_one_or_the_stride():
+    with pytest.raises(ValueError, match="qkv_kernel: expected 1 or the stride 2, got 3"):
+        TemporalSelfAttention(16, 16, d_k=8, heads=4, num_joints=18, stride=2, qkv_kernel=3)

@@ -1,4 +1,4 @@
-"""GCN and TCN units: the GCN equals the reference definition; dropout; the joint BN in both
+"""GCN, adaptive GCN and TCN units: the GCNs equal their definitions; dropout; the joint BN in both
 layouts; parameter counts of Table 1b."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import torch
 from sttr.models import table_1b
 from sttr.models.units import (
     UniformDropout,
+    UnitAGCN,
     UnitGCN,
     UnitTCN,
     joint_batch_norm,
     joint_batch_norm_channels_last,
 )
-from sttr.skeleton import adjacency_subsets
+from sttr.skeleton import KINETICS, adjacency_subsets
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -121,3 +122,46 @@ def test_joint_batch_norm_channels_last_without_running_statistics(train):
     bn = torch.nn.BatchNorm1d(4 * 5, track_running_stats=False).double().train(train)
     x = torch.randn(3, 4, 6, 5, dtype=torch.float64)
     torch.testing.assert_close(joint_batch_norm_channels_last(bn, x).permute(0, 3, 1, 2), joint_batch_norm(bn, x))
+
+
+def _reference_agcn(unit: UnitAGCN, x: torch.Tensor) -> torch.Tensor:
+    """2s-AGCN's Eq. 3 written independently: C_k[v, w] = softmax over v of sum_{c,t} theta_k[c,t,v] phi_k[c,t,w]
+    / (C' T); y = ReLU(BN(sum_k W_k(x (A_k + B_k + C_k))) + down(x))."""
+    y = 0
+    for k in range(3):
+        theta, phi = unit.conv_a[k](x), unit.conv_b[k](x)  # (N, C', T, V)
+        c_k = torch.softmax(torch.einsum("nctv,nctw->nvw", theta, phi) / (theta.shape[1] * theta.shape[2]), dim=1)
+        y = y + unit.conv_d[k](torch.einsum("nctv,nvw->nctw", x, unit.A[k] + unit.PA[k] + c_k))
+    return unit.relu(unit.bn(y) + unit.down(x))
+
+
+@pytest.mark.parametrize("c_in, c_out", [(3, 16), (19, 32), (32, 32)])
+@pytest.mark.parametrize("train", [False, True], ids=["eval", "train"])
+def test_agcn_equals_the_2s_agcn_definition(c_in, c_out, train):
+    torch.manual_seed(0)
+    unit = UnitAGCN(c_in, c_out, torch.from_numpy(KINETICS.adjacency())).double().train(train)
+    with torch.no_grad():
+        unit.PA.uniform_(-0.1, 0.1)
+        unit.bn.weight.uniform_(0.5, 1.5)  # away from the 1e-6 init, so that the sum term counts
+    x = torch.randn(2, c_in, 6, 18, dtype=torch.float64)
+    torch.testing.assert_close(unit(x), _reference_agcn(unit, x))
+
+
+def test_agcn_keys_shapes_and_parts_are_the_authors():
+    """unit_agcn's keys (no mask; the fixed graph is not saved); C' = C_out // 4; ``down`` only when C_in != C_out;
+    the data-dependent graphs are column-stochastic (softmax over the joint that sends)."""
+    a = torch.from_numpy(adjacency_subsets())
+    unit = UnitAGCN(3, 16, a)
+    keys = {k: tuple(v.shape) for k, v in unit.state_dict().items() if not k.startswith(("bn.", "down.1."))}
+    expected = {"PA": (3, 25, 25), "down.0.weight": (16, 3, 1, 1), "down.0.bias": (16,)}
+    for i in range(3):
+        for name, c in (("conv_a", 4), ("conv_b", 4), ("conv_d", 16)):
+            expected |= {f"{name}.{i}.weight": (c, 3, 1, 1), f"{name}.{i}.bias": (c,)}
+    assert keys == expected
+    assert not unit.A.requires_grad and "A" not in unit.state_dict() and "mask" not in unit.state_dict()
+    torch.testing.assert_close(unit.PA.detach(), torch.full((3, 25, 25), 1e-6))
+    same = UnitAGCN(16, 16, a)
+    assert isinstance(same.down, torch.nn.Identity)
+    c = same.graphs(torch.randn(2, 16, 5, 25))
+    assert c.shape == (2, 3, 25, 25)
+    torch.testing.assert_close(c.sum(dim=2), torch.ones(2, 3, 25))

@@ -77,9 +77,11 @@ def attend(
 class _Projections(nn.Module):
     """The qkv projection (C_in -> 2*d_k + d_v) and the output projection (d_v -> d_v) of one unit."""
 
-    def __init__(self, in_channels: int, qkv_channels: int, d_v: int, kernel: tuple[int, int]) -> None:
+    def __init__(
+        self, in_channels: int, qkv_channels: int, d_v: int, kernel: tuple[int, int], stride: tuple[int, int]
+    ) -> None:
         super().__init__()
-        self.qkv_conv = nn.Conv2d(in_channels, qkv_channels, kernel_size=kernel, stride=kernel)
+        self.qkv_conv = nn.Conv2d(in_channels, qkv_channels, kernel_size=kernel, stride=stride)
         self.attn_out = nn.Conv2d(d_v, d_v, kernel_size=1)
 
 
@@ -98,13 +100,13 @@ class _SelfAttention(nn.Module):
         stride: int = 1,
         drop_attention: float = 0.5,
         fused: bool | None = None,
+        qkv_kernel: int = 1,
     ) -> None:
         super().__init__()
         self.d_k, self.d_v, self.heads, self.stride = d_k, d_v, heads, stride
         self.fused = fused
         self.data_bn = nn.BatchNorm1d(in_channels * num_joints)
-        kernel = (1, stride) if self.token_axis == "T" else (1, 1)
-        projections = _Projections(in_channels, 2 * d_k + d_v, d_v, kernel)
+        projections = _Projections(in_channels, 2 * d_k + d_v, d_v, (1, qkv_kernel), (1, stride))
         if self.token_axis == "V":
             self.attention_conv = projections  # the authors' SSA keys: attention_conv.{qkv_conv,attn_out}
         else:
@@ -198,11 +200,13 @@ class SpatialSelfAttention(_SelfAttention):
 
 
 class TemporalSelfAttention(_SelfAttention):
-    """TSA unit: per-joint multi-head self-attention among frames, strided by a (1, s) qkv conv.
+    """TSA unit: per-joint multi-head self-attention among frames, strided by the qkv conv (stride s along T).
 
-    y = ReLU(BN(TSA(x) + r)), r = x or a stride-s 1x1 TCN. Any T works: time is zero-padded (after the
-    input BN) to a multiple of the stride, so T' = ceil(T / s) like the strided TCN and residuals; for T
-    divisible by s nothing is padded and the result equals the authors'. Weights: (N*V, N_h, T', T').
+    y = ReLU(BN(TSA(x) + r)), r = x or a stride-s 1x1 TCN. The qkv conv's temporal kernel is ``qkv_kernel``:
+    s (a window of s frames per step; the authors' rule for an odd joint count) or 1 (every s-th frame; their
+    rule for an even one). Any T works: with the window, time is zero-padded (after the input BN) to a
+    multiple of the stride, so T' = ceil(T / s) like the strided TCN and residuals; for T divisible by s
+    nothing is padded and the result equals the authors'. Weights: (N*V, N_h, T', T').
     """
 
     token_axis = "T"
@@ -217,8 +221,14 @@ class TemporalSelfAttention(_SelfAttention):
         stride: int = 1,
         drop_attention: float = 0.5,
         fused: bool | None = None,
+        qkv_kernel: int | None = None,
     ) -> None:
-        super().__init__(in_channels, d_k, out_channels, heads, num_joints, stride, drop_attention, fused)
+        qkv_kernel = stride if qkv_kernel is None else qkv_kernel
+        if qkv_kernel not in (1, stride):
+            raise ValueError(f"TemporalSelfAttention qkv_kernel: expected 1 or the stride {stride}, got {qkv_kernel}")
+        super().__init__(
+            in_channels, d_k, out_channels, heads, num_joints, stride, drop_attention, fused, qkv_kernel
+        )
         if in_channels == out_channels and stride == 1:
             self.down: nn.Module = nn.Identity()
         else:
@@ -227,11 +237,13 @@ class TemporalSelfAttention(_SelfAttention):
         self.relu = nn.ReLU()
 
     def _project(self, h: torch.Tensor) -> torch.Tensor:
-        """Strided qkv over time on (N, T, V, C): the (1, s) kernel of the authors' key shape applied along T,
-        as one GEMM over the s frames of each step -> (N, ceil(T/s), V, 2*d_k + d_v)."""
+        """Strided qkv over time on (N, T, V, C): a (1, 1) kernel takes every s-th frame; a (1, s) kernel is
+        applied along T as one GEMM over the s frames of each step -> (N, ceil(T/s), V, 2*d_k + d_v)."""
         s = self.stride
         if s == 1:
             return super()._project(h)
+        if self.qkv_conv.kernel_size[1] == 1:
+            return super()._project(h[:, ::s])  # (N, ceil(T/s), V, C): frames 0, s, 2s, ...
         n, t, v, c = h.shape
         if t % s:
             h = F.pad(h, (0, 0, 0, 0, 0, s - t % s))  # (N, T + pad, V, C): zeros after the input BN

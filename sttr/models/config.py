@@ -1,7 +1,8 @@
 """ModelConfig: one frozen dataclass for the three stream networks (S-TR, T-TR, ST-GCN) and its presets.
 
 The authors thread dozens of boolean flags through every constructor; here the configuration is data,
-validated at construction, with the paper's presets (reference README, sections 1-2) as named constructors.
+validated at construction, with the paper's presets and the authors' released configurations (adaptive-GCN
+T-TR, Kinetics-skeleton) as named constructors.
 """
 
 from __future__ import annotations
@@ -9,7 +10,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from sttr.skeleton import LAYOUTS, layout
+
 STREAMS = ("spatial", "temporal", "stgcn")
+
+# GCN of every unit that is not an SSA: "static" = ST-GCN's partitioned GCN with a learnable mask (the paper),
+# "adaptive" = 2s-AGCN's adaptive graph convolution (Shi et al., CVPR 2019), the authors' ``agcn: True``.
+GCN_KINDS = ("static", "adaptive")
+
+# The datasets of the authors' released checkpoints: dataset -> (graph, classes).
+RELEASED_DATASETS: dict[str, tuple[str, int]] = {
+    "ntu60": ("ntu", 60), "ntu120": ("ntu", 120), "kinetics": ("kinetics", 400),
+}  # fmt: skip
+# The released streams, as the checkpoint names spell them -> (our stream, GCN kind).
+RELEASED_STREAMS: dict[str, tuple[str, str]] = {
+    "spatial": ("spatial", "static"), "temporal": ("temporal", "static"), "temporal-agcn": ("temporal", "adaptive"),
+}  # fmt: skip
 
 # Unit plan of the backbone: (index into widths of C_in, index of C_out, temporal stride); reference sec. 1.3.
 UNIT_PLAN: tuple[tuple[int, int, int], ...] = (
@@ -26,6 +42,10 @@ RAW_INPUT_UNIT = 3
 class ModelConfig:
     """Configuration of one stream network; ``attention_from`` defaults to ``widths[1]`` (units 3..8 attend).
 
+    ``graph`` names the joint layout of :mod:`sttr.skeleton` ("ntu": 25 Kinect joints, "kinetics": 18 OpenPose
+    joints) whose adjacency the GCNs use; ``num_joints`` defaults to that layout's and must agree with it.
+    ``gcn`` is the kind of every GCN that is not an SSA (the stem and the units without spatial attention).
+
     ``fused_attention``: True = ``scaled_dot_product_attention``, False = explicit matmul + softmax,
     None = choose per device (fused on CUDA; on CPU fused for TSA, explicit for SSA, as measured in
     benchmarks/README.md); the explicit path is always used when attention maps are returned.
@@ -41,9 +61,11 @@ class ModelConfig:
     dropout: float = 0.5
     drop_attention: float = 0.5
     num_persons: int = 2
-    num_joints: int = 25
+    num_joints: int | None = None
     attention_from: int | None = None
     fused_attention: bool | None = None
+    graph: str = "ntu"
+    gcn: str = "static"
 
     def __post_init__(self) -> None:
         if self.stream not in STREAMS:
@@ -52,6 +74,17 @@ class ModelConfig:
         if len(widths) != 3 or not all(isinstance(w, int) and w > 0 for w in widths):
             raise ValueError(f"ModelConfig.widths: expected three positive ints (w0, w1, w2), got {self.widths!r}")
         object.__setattr__(self, "widths", widths)
+        if self.graph not in LAYOUTS:
+            raise ValueError(f"ModelConfig.graph: expected one of {sorted(LAYOUTS)}, got {self.graph!r}")
+        if self.gcn not in GCN_KINDS:
+            raise ValueError(f"ModelConfig.gcn: expected one of {GCN_KINDS}, got {self.gcn!r}")
+        joints = layout(self.graph).num_joints
+        if self.num_joints is None:
+            object.__setattr__(self, "num_joints", joints)
+        elif self.num_joints != joints:
+            raise ValueError(
+                f"ModelConfig.num_joints: graph {self.graph!r} has {joints} joints, got {self.num_joints!r}"
+            )
         for name in ("in_channels", "num_classes", "heads", "num_persons", "num_joints"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -89,6 +122,11 @@ class ModelConfig:
     def d_v(self, width: int) -> int:
         """Value channels of an attention unit with ``width`` output channels: floor(dv_factor * C_out)."""
         return int(self.dv_factor * width)
+
+    def qkv_kernel(self, stride: int) -> int:
+        """Temporal kernel of a TSA's qkv conv with this stride: the authors' rule is ``stride`` (a window of
+        ``s`` frames per step) for an odd joint count and 1 (every ``s``-th frame) for an even one."""
+        return stride if self.num_joints % 2 else 1
 
     def units(self) -> list[tuple[int, int, int, bool]]:
         """The nine backbone units as (C_in, C_out, stride, attention); unit 3 also takes the raw input."""
@@ -140,9 +178,39 @@ class ModelConfig:
         return cls(**base)
 
     @classmethod
+    def temporal_agcn(cls, bones: bool = False, num_classes: int = 60, **overrides: Any) -> ModelConfig:
+        """T-TR-agcn, the authors' released T-TR with ``agcn: True``: the paper's T-TR whose stem and unit GCNs
+        are 2s-AGCN's adaptive graph convolution."""
+        return cls.paper("temporal", bones=bones, num_classes=num_classes, **{"gcn": "adaptive", **overrides})
+
+    @classmethod
+    def kinetics(cls, stream: str, bones: bool = False, num_classes: int = 400, **overrides: Any) -> ModelConfig:
+        """The authors' Kinetics-skeleton configuration: the 18-joint OpenPose graph, channels (x, y, score)
+        (6 with bones), 400 classes, dropout 0; widths as the paper's (doubled with bones)."""
+        base: dict[str, Any] = dict(graph="kinetics", dropout=0.0)
+        base.update(overrides)
+        return cls.paper(stream, bones=bones, num_classes=num_classes, **base)
+
+    @classmethod
+    def released(cls, dataset: str, stream: str, bones: bool = False, **overrides: Any) -> ModelConfig:
+        """The configuration of an authors' released checkpoint, named as their files are: ``dataset`` in
+        ("ntu60", "ntu120", "kinetics"), ``stream`` in ("spatial", "temporal", "temporal-agcn")."""
+        for what, value, known in (("dataset", dataset, RELEASED_DATASETS), ("stream", stream, RELEASED_STREAMS)):
+            if value not in known:
+                raise ValueError(f"ModelConfig.released: unknown {what} {value!r}; expected one of {sorted(known)}")
+        graph, classes = RELEASED_DATASETS[dataset]
+        ours, gcn = RELEASED_STREAMS[stream]
+        base: dict[str, Any] = dict(gcn=gcn, num_classes=classes)
+        base.update(overrides)
+        if graph == "kinetics":
+            return cls.kinetics(ours, bones=bones, **base)
+        return cls.paper(ours, bones=bones, **base)
+
+    @classmethod
     def preset(cls, name: str, **overrides: Any) -> ModelConfig:
-        """Named preset ("paper" or "small"); ``overrides`` may include stream, bones, num_classes and any field."""
-        presets = {"paper": cls.paper, "small": cls.small}
+        """Named preset ("paper", "small" or "kinetics"); ``overrides`` may include stream, bones, num_classes
+        and any field."""
+        presets = {"paper": cls.paper, "small": cls.small, "kinetics": cls.kinetics}
         if name not in presets:
             raise ValueError(f"ModelConfig.preset: unknown preset {name!r}; expected one of {sorted(presets)}")
         stream = overrides.pop("stream", "spatial")

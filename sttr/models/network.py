@@ -1,8 +1,9 @@
-"""The stream network: input BN, GCN+TCN stem, nine units, pooled 1x1-conv head (reference README sec. 1).
+"""The stream network: input BN, GCN+TCN stem, nine units, pooled 1x1-conv head (ST-TR, Sec. 2.3, Fig. 2).
 
 One class builds S-TR (``stream="spatial"``: SSA replaces the GCN), T-TR (``"temporal"``: TSA replaces
-the TCN) and the ST-GCN baseline (``"stgcn"``) from a ``ModelConfig``. Submodule names are the authors'
-state-dict keys (``data_bn``, ``gcn0``, ``tcn0``, ``backbone.{i}.{gcn1,tcn1,down1}``, ``person_bn``, ``fcn``).
+the TCN) and the ST-GCN baseline (``"stgcn"``) from a ``ModelConfig``, on the graph of its joint layout, with
+the paper's GCN or 2s-AGCN's adaptive one. Submodule names are the authors' state-dict keys (``data_bn``,
+``gcn0``, ``tcn0``, ``backbone.{i}.{gcn1,tcn1,down1}``, ``person_bn``, ``fcn``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,16 @@ from torch import nn
 
 from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention
 from sttr.models.config import RAW_INPUT_UNIT, ModelConfig
-from sttr.models.units import UnitGCN, UnitTCN, he_normal_
-from sttr.skeleton import NUM_JOINTS, adjacency_subsets
+from sttr.models.units import UnitAGCN, UnitGCN, UnitTCN, he_normal_
+from sttr.skeleton import layout
 
 Maps = dict[str, torch.Tensor]
+
+# The fixed graph A_k of the authors' adaptive GCNs. Their unit_agcn makes ``PA = nn.Parameter(A)`` and then fills PA
+# with 1e-6: the Parameter shares the skeleton graph's storage, so the graph each unit adds is 1e-6 in every entry.
+# On GPU, where ``.cuda()`` gives every PA storage of its own before the weights are loaded, their T-TR-agcn is
+# trained and evaluated with A_k = 1e-6 and learns its graphs in PA (B_k) and C_k alone.
+AUTHORS_AGCN_GRAPH = 1e-6
 
 
 class STTRUnit(nn.Module):
@@ -53,12 +60,9 @@ class STTRNet(nn.Module):
         self.cfg = cfg
         c, v, m = cfg.in_channels, cfg.num_joints, cfg.num_persons
         w0, _, w2 = cfg.widths
-        if v == NUM_JOINTS:
-            a = torch.from_numpy(adjacency_subsets())
-        else:
-            a = torch.eye(v).unsqueeze(0).repeat(3, 1, 1)  # no graph known for other layouts: identity subsets
+        a = torch.from_numpy(layout(cfg.graph).adjacency())  # (3, V, V): identity, inward, outward
         self.data_bn = nn.BatchNorm1d(m * v * c)
-        self.gcn0 = UnitGCN(c, w0, a)
+        self.gcn0 = self._gcn(cfg, c, w0, a)
         self.tcn0 = UnitTCN(w0, w0, kernel_size=9)
         self.backbone = nn.ModuleList(self._unit(cfg, a, *spec) for spec in cfg.units())
         self.person_bn = nn.BatchNorm1d(w2)  # unused in forward, as in the authors' code; kept for their keys
@@ -66,7 +70,15 @@ class STTRNet(nn.Module):
         he_normal_(self.fcn)
 
     @staticmethod
-    def _unit(cfg: ModelConfig, a: torch.Tensor, c_in: int, c_out: int, stride: int, attention: bool) -> STTRUnit:
+    def _gcn(cfg: ModelConfig, c_in: int, c_out: int, a: torch.Tensor) -> nn.Module:
+        """A GCN that is not an SSA: the paper's (``gcn="static"``) or 2s-AGCN's adaptive one, on the fixed
+        graph the authors' code gives it (``AUTHORS_AGCN_GRAPH``)."""
+        if cfg.gcn == "adaptive":
+            return UnitAGCN(c_in, c_out, torch.full_like(a, AUTHORS_AGCN_GRAPH))
+        return UnitGCN(c_in, c_out, a)
+
+    @classmethod
+    def _unit(cls, cfg: ModelConfig, a: torch.Tensor, c_in: int, c_out: int, stride: int, attention: bool) -> STTRUnit:
         """Build one unit of the plan; attention units follow the stream (SSA for S-TR, TSA for T-TR)."""
         common = dict(heads=cfg.heads, num_joints=cfg.num_joints, drop_attention=cfg.drop_attention)
         if attention and cfg.stream == "spatial":
@@ -74,11 +86,12 @@ class STTRNet(nn.Module):
                 c_in, c_out, cfg.d_k(c_out), fused=cfg.fused_attention, **common
             )
         else:
-            spatial = UnitGCN(c_in, c_out, a)
+            spatial = cls._gcn(cfg, c_in, c_out, a)
         if attention and cfg.stream == "temporal":
             temporal: nn.Module = TemporalSelfAttention(
-                c_out, c_out, cfg.d_k(c_out), stride=stride, fused=cfg.fused_attention, **common
-            )
+                c_out, c_out, cfg.d_k(c_out), stride=stride, qkv_kernel=cfg.qkv_kernel(stride),
+                fused=cfg.fused_attention, **common,
+            )  # fmt: skip
         else:
             temporal = UnitTCN(c_out, c_out, kernel_size=9, stride=stride, dropout=cfg.dropout)
         if c_in == c_out and stride == 1:

@@ -1,13 +1,16 @@
 """load_official: the authors' ST-TR checkpoints (state dicts) -> our ``STTRNet``, by name and shape.
 
 Like nanoGPT's ``from_pretrained``: the configuration is inferred from key names and shapes (stream,
-channels, widths, classes, persons, joints), then the state dict is loaded strictly.
+GCN kind, graph, channels, widths, classes), then every key and shape is checked against the network of
+that configuration and the state dict is loaded strictly. All released kinds load: S-TR, T-TR and
+T-TR-agcn on NTU RGB+D (25 joints) and Kinetics-skeleton (18 joints), with and without bones.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +18,7 @@ import torch
 
 from sttr.models.config import ModelConfig
 from sttr.models.network import STTRNet, build_model
+from sttr.skeleton import layout_of_joints
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +48,27 @@ def _shape(sd: Mapping[str, torch.Tensor], key: str, source: str) -> tuple[int, 
     return tuple(sd[key].shape)
 
 
+def _adaptive(sd: Mapping[str, torch.Tensor]) -> bool:
+    """Whether the GCNs are 2s-AGCN's (``PA``, ``conv_a/b/d``) rather than the paper's (``mask``, ``conv_list``)."""
+    return any(re.match(r"(gcn0|backbone\.\d+\.gcn1)\.(PA$|conv_[abd]\.)", k) for k in sd)
+
+
+def _joints(sd: Mapping[str, torch.Tensor], gcn: str, source: str) -> int:
+    """V from the stem's (3, V, V) graph parameter (``mask`` or ``PA``), else from any unit's."""
+    name = "PA" if gcn == "adaptive" else "mask"
+    keys = [f"gcn0.{name}"] + sorted(k for k in sd if re.fullmatch(rf"backbone\.\d+\.gcn1\.{name}", k))
+    for key in keys:
+        if key in sd:
+            return _shape(sd, key, source)[-1]
+    raise OfficialCheckpointError(f"{source}: missing key 'gcn0.{name}', needed to infer the number of joints")
+
+
 def infer_config(state_dict: Mapping[str, torch.Tensor], source: str = "state dict", **overrides: Any) -> ModelConfig:
-    """ModelConfig of an authors' state dict (heads cannot be seen in shapes: N_h=8 unless overridden)."""
+    """ModelConfig of an authors' state dict: stream, GCN kind, graph (from V), channels, widths, classes.
+
+    Heads cannot be seen in shapes (N_h=8 unless overridden); persons are the authors' M=2 unless overridden.
+    Kinetics-skeleton checkpoints get the authors' Kinetics dropout 0 (:meth:`ModelConfig.kinetics`).
+    """
     sd = state_dict
     if any(".gcn1.attention_conv." in k for k in sd):
         stream = "spatial"
@@ -53,19 +76,26 @@ def infer_config(state_dict: Mapping[str, torch.Tensor], source: str = "state di
         stream = "temporal"
     else:
         stream = "stgcn"
-    w0, c = _shape(sd, "gcn0.conv_list.0.weight", source)[:2]
-    v = _shape(sd, "gcn0.mask", source)[-1]
+    gcn = "adaptive" if _adaptive(sd) else "static"
+    w0, c = _shape(sd, "gcn0.conv_d.0.weight" if gcn == "adaptive" else "gcn0.conv_list.0.weight", source)[:2]
+    v = _joints(sd, gcn, source)
+    try:
+        graph = layout_of_joints(v, what=f"{source}: graph of {v} joints").name
+    except ValueError as err:
+        raise OfficialCheckpointError(str(err)) from None
     classes, w2 = _shape(sd, "fcn.weight", source)[:2]
     w1 = _shape(sd, "backbone.3.down1.conv.weight", source)[0]
+    m = overrides.get("num_persons", 2)
     bn = _shape(sd, "data_bn.weight", source)[0]
-    if bn % (v * c):
+    if bn != m * v * c:
         raise OfficialCheckpointError(
-            f"{source}: data_bn.weight has {bn} features, expected a multiple of V*C = {v}*{c}"
+            f"{source}: data_bn.weight has {bn} features, expected M*V*C = {m}*{v}*{c} = {m * v * c} "
+            f"(C from gcn0, V from its graph, M the authors' {m} persons)"
         )
     attention_units = [
         i for i in range(9) if f"backbone.{i}.gcn1.attention_conv.qkv_conv.weight" in sd
         or f"backbone.{i}.tcn1.qkv_conv.weight" in sd
-    ]
+    ]  # fmt: skip
     widths = (w0, w1, w2)
     attention_from = None
     if attention_units:
@@ -75,12 +105,18 @@ def infer_config(state_dict: Mapping[str, torch.Tensor], source: str = "state di
         in_channels=c,
         num_classes=classes,
         widths=widths,
-        num_persons=bn // (v * c),
-        num_joints=v,
+        num_persons=m,
         attention_from=attention_from,
+        graph=graph,
+        gcn=gcn,
     )
+    if graph == "kinetics":
+        fields["dropout"] = 0.0
     fields.update(overrides)
-    return ModelConfig(**fields)
+    try:
+        return ModelConfig(**fields)
+    except ValueError as err:
+        raise OfficialCheckpointError(f"{source}: the shapes describe no valid stream network: {err}") from None
 
 
 def load_official(
@@ -88,8 +124,12 @@ def load_official(
 ) -> STTRNet:
     """Our model with the function of an authors' checkpoint, in eval mode.
 
-    ``overrides`` go to ModelConfig (e.g. ``dropout=0.0, drop_attention=0.0`` for deterministic training
-    mode, ``heads``). Missing, unexpected or mis-shaped keys raise ``OfficialCheckpointError`` listing them.
+    Every released configuration loads (:meth:`ModelConfig.released`: NTU-60, NTU-120 and Kinetics-skeleton
+    S-TR, T-TR and T-TR-agcn, joints or joints+bones); adaptive GCNs get the fixed graph the authors' code
+    gives them (``AUTHORS_AGCN_GRAPH``). ``overrides`` go to ModelConfig (e.g. ``dropout=0.0,
+    drop_attention=0.0`` for deterministic training mode, ``heads``). ``OfficialCheckpointError`` names what
+    does not fit: a joint count of no known layout, an input BN without M*V*C features, a key needed to infer
+    the configuration, or every missing, unexpected and mis-shaped key against the inferred network.
     """
     if isinstance(path_or_state_dict, (str, os.PathLike)):
         source = os.fspath(path_or_state_dict)
@@ -109,8 +149,8 @@ def load_official(
     )
     if missing or unexpected or mismatched:
         raise OfficialCheckpointError(
-            f"{source}: does not match the inferred {cfg.stream} network (widths {cfg.widths}, "
-            f"C={cfg.in_channels}, classes {cfg.num_classes}); missing keys {missing}; "
+            f"{source}: does not match the inferred {cfg.stream} network ({cfg.gcn} GCN, graph {cfg.graph}, "
+            f"widths {cfg.widths}, C={cfg.in_channels}, classes {cfg.num_classes}); missing keys {missing}; "
             f"unexpected keys {unexpected}; inconsistent shapes {mismatched}"
         )
     model.load_state_dict(sd, strict=True)

@@ -1,7 +1,8 @@
-"""GCN and TCN units of the stream network (ST-GCN "spatial" partitioning, reference README sec. 1).
+"""GCN and TCN units of the stream network: the paper's GCN (ST-GCN "spatial" partitioning with a learnable
+mask), 2s-AGCN's adaptive GCN (the authors' ``agcn: True``) and the temporal convolution.
 
-Parameter names follow the authors' checkpoints (``conv_list.{k}``, ``mask``, ``conv``, ``bn``) so that
-their state dicts load without renaming.
+Parameter names follow the authors' checkpoints (``conv_list.{k}``, ``mask``, ``conv``, ``bn``; ``PA``,
+``conv_a/b/d.{k}``, ``down``) so that their state dicts load without renaming.
 """
 
 from __future__ import annotations
@@ -132,3 +133,61 @@ class UnitTCN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, T, V) -> (N, C_out, ceil(T / stride), V)."""
         return self.relu(self.bn(self.conv(self.dropout(x))))
+
+
+class UnitAGCN(nn.Module):
+    """Adaptive graph convolution of 2s-AGCN (Shi et al., CVPR 2019, Eqs. 3-4), as the authors' ``unit_agcn``:
+    y = ReLU(BN(sum_k W_k x (A_k + B_k + C_k)) + down(x)).
+
+    ``A_k``: the fixed partition matrices (a buffer); ``B_k`` = ``PA[k]``: a learned (V, V) offset;
+    ``C_k = softmax_over_v((theta_k x)^T (phi_k x) / (C' T))``: the data-dependent embedded-Gaussian graph,
+    theta_k = ``conv_a[k]``, phi_k = ``conv_b[k]`` (1x1, C_in -> C' = C_out // 4), W_k = ``conv_d[k]``;
+    ``down`` is a 1x1 conv + BN when C_in != C_out, else the identity.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor, embedding_factor: int = 4) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.inter_channels = out_channels // embedding_factor  # C'
+        self.register_buffer("A", torch.as_tensor(A, dtype=torch.float32).clone(), persistent=False)  # (K, V, V)
+        k = self.A.shape[0]
+        self.PA = nn.Parameter(torch.full_like(self.A, 1e-6))  # B_k, 2s-AGCN's init
+        self.conv_a = nn.ModuleList(nn.Conv2d(in_channels, self.inter_channels, 1) for _ in range(k))
+        self.conv_b = nn.ModuleList(nn.Conv2d(in_channels, self.inter_channels, 1) for _ in range(k))
+        self.conv_d = nn.ModuleList(nn.Conv2d(in_channels, out_channels, 1) for _ in range(k))
+        if in_channels != out_channels:
+            self.down: nn.Module = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+        else:
+            self.down = nn.Identity()
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU()
+        for m in self.modules():  # 2s-AGCN's init: He (fan-out) convs, zero biases, BN of the sum near zero
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                nn.init.zeros_(m.bias)
+        nn.init.constant_(self.bn.weight, 1e-6)
+        for conv in self.conv_d:  # std sqrt(2 / (C_out * C_in * K)), as their conv_branch_init
+            nn.init.normal_(conv.weight, 0.0, math.sqrt(2.0 / (out_channels * in_channels * k)))
+
+    def graphs(self, x: torch.Tensor) -> torch.Tensor:
+        """The data-dependent graphs C_k of ``x`` (N, C_in, T, V) -> (N, K, V, V), each column summing to one."""
+        n, _, _, v = x.shape
+        out = []
+        for conv_a, conv_b in zip(self.conv_a, self.conv_b):
+            theta = conv_a(x).permute(0, 3, 1, 2).reshape(n, v, -1)  # (N, V, C'*T)
+            phi = conv_b(x).view(n, -1, v)  # (N, C'*T, V)
+            out.append(torch.softmax(theta.bmm(phi) / theta.shape[-1], dim=-2))  # (N, V, V): softmax over v
+        return torch.stack(out, dim=1)  # (N, K, V, V)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C_in, T, V) -> (N, C_out, T, V)."""
+        n, c, t, v = x.shape
+        a = self.A + self.PA  # (K, V, V): A_k + B_k
+        c_k = self.graphs(x)  # (N, K, V, V)
+        flat = x.reshape(n, c * t, v)  # (N, C*T, V)
+        y = None
+        for i, conv in enumerate(self.conv_d):
+            y_k = conv(flat.bmm(c_k[:, i] + a[i]).view(n, c, t, v))  # (N, C_out, T, V)
+            y = y_k if y is None else y + y_k
+        return self.relu(self.bn(y) + self.down(x))
