@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _reference_gcn(unit: UnitGCN, x: torch.Tensor) -> torch.Tensor:
-    """The reference README's definition, written independently: h_k = x (A_k * M_k) over joints,
+    """ST-GCN's definition, written independently: h_k = x (A_k * M_k) over joints,
     y = ReLU(BN(sum_k Conv1x1_k(h_k)))."""
     a = unit.A * unit.mask
     y = sum(conv(torch.einsum("nctv,vw->nctw", x, a_k)) for conv, a_k in zip(unit.conv_list, a))

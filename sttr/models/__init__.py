@@ -30,7 +30,7 @@ __all__ = [
     "table_1b",
 ]
 
-# The authors' trainable-parameter counts (reference README, sec. 2): (stream, bones, classes) -> count.
+# The trainable-parameter counts of the authors' code: (stream, bones, classes) -> count.
 AUTHORS_PARAMETERS: dict[tuple[str, bool, int], int] = {
     ("spatial", False, 60): 3_075_338, ("spatial", False, 120): 3_090_758,
     ("spatial", True, 60): 12_126_348, ("spatial", True, 120): 12_157_128,

@@ -27,14 +27,15 @@ RELEASED_STREAMS: dict[str, tuple[str, str]] = {
     "spatial": ("spatial", "static"), "temporal": ("temporal", "static"), "temporal-agcn": ("temporal", "adaptive"),
 }  # fmt: skip
 
-# Unit plan of the backbone: (index into widths of C_in, index of C_out, temporal stride); reference sec. 1.3.
+# Unit plan of the backbone: (index into widths of C_in, index of C_out, temporal stride), as the authors
+# build it (Sec. 2.3: three plain layers, then six with attention).
 UNIT_PLAN: tuple[tuple[int, int, int], ...] = (
     (0, 0, 1), (0, 0, 1), (0, 0, 1),
     (0, 1, 2), (1, 1, 1), (1, 1, 1),
     (1, 2, 2), (2, 2, 1), (2, 2, 1),
 )  # fmt: skip
 
-# Unit receiving the raw coordinates concatenated to its input (reference sec. 1.4).
+# Unit receiving the raw coordinates concatenated to its input, as in the authors' code.
 RAW_INPUT_UNIT = 3
 
 
