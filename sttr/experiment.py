@@ -30,6 +30,7 @@ from sttr.repo import repo_root
 from sttr.skeleton import MODALITY_CHANNELS
 
 AMP_MODES = (None, "bf16", "fp16")
+SCHEDULES = ("step", "cosine")
 # Environment variable that overrides the raw NTU folder of the NTU profiles.
 NTU_RAW_ENV = "STTR_NTU_RAW"
 
@@ -85,7 +86,10 @@ class TrainConfig:
     """The optimisation recipe; the defaults are the paper's (SGD Nesterov, lr 0.1 x0.1 at 60 and 90, 120 epochs).
 
     ``batch_size`` is per process and per forward pass: the effective batch is
-    ``batch_size * grad_accum * world_size``.
+    ``batch_size * grad_accum * world_size``. The learning rate is set once per epoch: ``schedule`` "step"
+    multiplies it by ``gamma`` at each of ``milestones`` (the paper), "cosine" decays it to zero over the
+    epochs after ``warmup_epochs`` (a linear ramp from ``lr / (warmup_epochs + 1)``). ``threads`` fixes
+    torch's CPU threads for the run (None: torch's default); CPU results depend on it.
     """
 
     epochs: int = 120
@@ -94,8 +98,10 @@ class TrainConfig:
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 1e-4
+    schedule: str = "step"
     milestones: tuple[int, ...] = (60, 90)
     gamma: float = 0.1
+    warmup_epochs: int = 0
     grad_accum: int = 1
     amp: str | None = None
     compile: bool = False
@@ -104,6 +110,7 @@ class TrainConfig:
     device: str = "auto"
     eval_every: int = 1
     max_batches: int | None = None
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "milestones", tuple(self.milestones))
@@ -115,6 +122,12 @@ class TrainConfig:
             raise ConfigError(f"train.max_batches: expected a positive integer or null, got {self.max_batches!r}")
         if list(self.milestones) != sorted(set(self.milestones)):
             raise ConfigError(f"train.milestones: expected strictly increasing epochs, got {list(self.milestones)}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"train.schedule: expected one of {list(SCHEDULES)}, got {self.schedule!r}")
+        if not isinstance(self.warmup_epochs, int) or not 0 <= self.warmup_epochs < self.epochs:
+            raise ConfigError(f"train.warmup_epochs: expected an integer in [0, epochs), got {self.warmup_epochs!r}")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise ConfigError(f"train.threads: expected a positive integer or null, got {self.threads!r}")
         if self.amp not in AMP_MODES:
             raise ConfigError(f"train.amp: expected null, 'bf16' or 'fp16', got {self.amp!r}")
         if not (self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda")):

@@ -30,11 +30,16 @@ from sttr.distributed import DistEnv, all_gather_objects, all_reduce_sum, env_fr
 from sttr.evaluation.inference import autocast, gather, infer
 from sttr.evaluation.metrics import topk_accuracy
 from sttr.evaluation.scores import save_scores
-from sttr.experiment import ConfigError, ExperimentConfig, apply_overrides, load_config, validate
+from sttr.experiment import ConfigError, ExperimentConfig, TrainConfig, apply_overrides, load_config, validate
 from sttr.models import build_model
 from sttr.runtime import tune_cpu_allocator
 
 logger = logging.getLogger(__name__)
+
+# What a run writes into its out_dir besides last.pt and best.pt.
+METRICS_FILE = "metrics.jsonl"
+LAST_SCORES = "scores_last.npz"  # validation scores of the last evaluated epoch: the numbers we report
+BEST_SCORES = "scores_best.npz"  # validation scores of the best epoch: the authors' selection
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and step and suggests fixes."""
@@ -48,7 +53,8 @@ class TrainResult:
     best_checkpoint: Path
     last_checkpoint: Path
     metrics_path: Path
-    scores_path: Path | None
+    scores_path: Path | None  # validation scores of the best epoch (the authors' selection)
+    last_scores_path: Path | None = None  # validation scores of the last evaluated epoch
     final_metrics: dict[str, Any] = field(default_factory=dict)
     best_top1: float = float("nan")
     best_epoch: int = 0
@@ -103,9 +109,19 @@ def build_optimizer(model: nn.Module, cfg: ExperimentConfig) -> torch.optim.Opti
     )
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, cfg: ExperimentConfig) -> torch.optim.lr_scheduler.MultiStepLR:
-    """lr x gamma at each milestone epoch (paper: x0.1 at 60 and 90), stepped once per epoch."""
-    return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(cfg.train.milestones), gamma=cfg.train.gamma)
+def lr_factor(epoch: int, tc: TrainConfig) -> float:
+    """The learning rate of 0-based ``epoch`` as a fraction of ``tc.lr``: the warm-up ramp, then the step
+    schedule (x gamma at each milestone passed; the paper: x0.1 at 60 and 90) or a cosine decay to zero."""
+    if epoch < tc.warmup_epochs:
+        return (epoch + 1) / (tc.warmup_epochs + 1)
+    if tc.schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * (epoch - tc.warmup_epochs) / (tc.epochs - tc.warmup_epochs)))
+    return tc.gamma ** sum(epoch >= m for m in tc.milestones)
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, cfg: ExperimentConfig) -> torch.optim.lr_scheduler.LambdaLR:
+    """The epoch-wise learning rate of ``lr_factor``, stepped once per epoch."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: lr_factor(epoch, cfg.train))
 
 
 def build_datasets(cfg: ExperimentConfig) -> tuple[SkeletonDataset, SkeletonDataset]:
@@ -205,6 +221,8 @@ def train(
         cfg = load_config(cfg, overrides)
     validate(cfg)
     tune_cpu_allocator()
+    if cfg.train.threads is not None:
+        torch.set_num_threads(cfg.train.threads)
     if cfg.train.amp == "fp16" and not (cfg.train.device != "cpu" and torch.cuda.is_available()):
         raise ConfigError(f"{cfg.source}: train.amp='fp16' needs CUDA; use amp='bf16' or null on the CPU")
     env = env_from_torchrun()
@@ -220,7 +238,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
     tc = cfg.train
     out = Path(cfg.out_dir)
     last_path, best_path = out / "last.pt", out / "best.pt"
-    metrics_path, scores_path = out / "metrics.jsonl", out / "scores_val.npz"
+    metrics_path, scores_path, last_scores_path = out / METRICS_FILE, out / BEST_SCORES, out / LAST_SCORES
     if env.is_main:
         out.mkdir(parents=True, exist_ok=True)
     seed_everything(tc.seed + env.rank)
@@ -320,8 +338,9 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
 
         metrics = {"epoch": epoch + 1, "train_loss": float(loss_sum) / max(n_seen, 1), "lr": lr}
         last_epoch = epoch + 1 == tc.epochs
-        is_best = False
+        is_best = evaluated = False
         if (epoch + 1) % tc.eval_every == 0 or last_epoch:
+            evaluated = True
             ev = _evaluate(eval_model, val_ds, cfg, env, device, progress)
             metrics.update(val_loss=ev["val_loss"], top1=ev["top1"], top5=ev["top5"], val_samples=len(ev["index"]))
             is_best = ev["top1"] > best_top1
@@ -351,8 +370,10 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
                 window=cfg.data.window,
                 resample=cfg.data.resample,
             )
-            if is_best:  # best first: a crash between the two saves only repeats this epoch on resume
+            if evaluated:  # scores first: a crash before the checkpoint only repeats this epoch on resume
                 names = [str(val_ds.sample_names[i]) for i in ev["index"]]
+                save_scores(last_scores_path, names, ev["scores"], ev["labels"], class_names)
+            if is_best:
                 save_scores(scores_path, names, ev["scores"], ev["labels"], class_names)
                 save_checkpoint(best_path, payload)
             save_checkpoint(last_path, payload)
@@ -378,6 +399,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
         last_checkpoint=last_path,
         metrics_path=metrics_path,
         scores_path=scores_path if scores_path.exists() else None,
+        last_scores_path=last_scores_path if last_scores_path.exists() else None,
         final_metrics=metrics,
         best_top1=best_top1,
         best_epoch=best_epoch,

@@ -14,10 +14,10 @@ import pytest
 import torch
 import yaml
 
-from sttr.evaluation.scores import load_scores
-from sttr.experiment import ExperimentConfig
 from sttr.checkpoint import FORMAT, read_checkpoint
-from sttr.train import TrainingDiverged, train
+from sttr.evaluation.scores import load_scores
+from sttr.experiment import ConfigError, ExperimentConfig, TrainConfig
+from sttr.train import TrainingDiverged, lr_factor, train
 
 ROOT = Path(__file__).resolve().parents[1]
 NUM_CLASSES = 4
@@ -73,7 +73,7 @@ def test_tiny_run_learns_and_writes_outputs(split_dir, tmp_path):
     assert {"train_loss", "top1", "top5", "lr", "seconds", "val_loss"} <= set(rows[0])
     assert rows[-1]["train_loss"] < 0.7 * rows[0]["train_loss"]
     assert result.best_top1 > 1 / NUM_CLASSES + 0.25  # well above chance (25 %)
-    assert rows[-1]["lr"] == pytest.approx(0.05 * 0.1)  # MultiStepLR x0.1 from epoch 5 on (6th epoch)
+    assert rows[-1]["lr"] == pytest.approx(0.05 * 0.1)  # step schedule: x0.1 from epoch 5 on (6th epoch)
     ckpt = torch.load(result.last_checkpoint, weights_only=True)
     assert ckpt["format"] == FORMAT and ckpt["version"] == 1 and ckpt["epoch"] == 6
     for key in ("model_state_dict", "optimizer_state_dict", "scheduler_state_dict", "scaler_state_dict", "rng"):
@@ -85,6 +85,29 @@ def test_tiny_run_learns_and_writes_outputs(split_dir, tmp_path):
     scores = load_scores(result.scores_path)
     assert scores.scores.shape == (24, NUM_CLASSES) and len(set(scores.names)) == 24
     assert scores.top1() == pytest.approx(result.best_top1)
+
+
+def test_schedules_warmup_and_threads():
+    step = TrainConfig(epochs=5, milestones=(2, 4), gamma=0.1)
+    assert [lr_factor(e, step) for e in range(5)] == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01])
+    cosine = TrainConfig(epochs=5, schedule="cosine", warmup_epochs=1, milestones=())
+    expected = [0.5, 1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5, 0.5 * (1 + np.cos(3 * np.pi / 4))]
+    assert [lr_factor(e, cosine) for e in range(5)] == pytest.approx(expected)
+    for bad, field in (({"schedule": "linear"}, "train.schedule"), ({"warmup_epochs": 5}, "train.warmup_epochs"),
+                       ({"threads": 0}, "train.threads")):  # fmt: skip
+        with pytest.raises(ConfigError, match=field):
+            TrainConfig(epochs=5, **bad)
+
+
+def test_last_and_best_epoch_scores(split_dir, tmp_path):
+    d = tiny_config(split_dir, tmp_path / "run", epochs=3, schedule="cosine", milestones=[], eval_every=2, threads=2)
+    result = train(ExperimentConfig.from_dict(d), progress=False)
+    rows = [json.loads(line) for line in result.metrics_path.read_text().splitlines()]
+    assert ["top1" in r for r in rows] == [False, True, True]  # every 2nd epoch, and the last
+    assert torch.get_num_threads() == 2  # train.threads is applied (the autouse fixture set 1)
+    last, best = load_scores(result.last_scores_path), load_scores(result.scores_path)
+    assert last.top1() == pytest.approx(rows[-1]["top1"]) and best.top1() == pytest.approx(result.best_top1)
+    assert (last.names == best.names).all()
 
 
 def test_resume_continues_bit_for_bit(split_dir, tmp_path):
@@ -150,7 +173,7 @@ def test_two_gloo_processes_gather_each_score_once(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["val_samples"] == 7
-    scores = load_scores(tmp_path / "run" / "scores_val.npz")
+    scores = load_scores(tmp_path / "run" / "scores_best.npz")
     with open(split / "val_label.pkl", "rb") as f:
         names, labels = pickle.load(f)
     assert list(scores.names) == names and list(scores.labels) == labels

@@ -1,6 +1,6 @@
 """Fuse the score files of two (or more) streams: the paper's sum of softmax scores (Sec. 2.3).
 
-Each input is a .npz written by `python -m sttr evaluate --out` (or by training: scores_val.npz). The
+Each input is a .npz written by `python -m sttr evaluate --out` (or by training: scores_last.npz, scores_best.npz). The
 files must cover the same samples in the same order and the same classes; otherwise the command stops
 and names the first difference. Prints top-1/top-5 of every stream and of the fusion.
 

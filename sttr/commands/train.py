@@ -1,8 +1,9 @@
 """Train one stream (S-TR, T-TR or ST-GCN) from a YAML config, with the paper's recipe by default.
 
 Outputs go to the config's out_dir: last.pt and best.pt (checkpoints), metrics.jsonl (one line per epoch:
-train_loss, top1, top5 as fractions, lr, seconds) and scores_val.npz (validation softmax scores of the best
-epoch, for `python -m sttr fuse`).
+train_loss, top1, top5 as fractions, lr, seconds), scores_last.npz (validation softmax scores of the last
+epoch: what the companion reports) and scores_best.npz (of the best validation epoch: the authors'
+selection); both are inputs of `python -m sttr fuse`.
 
 A config file in configs/<profile>/ holds only what differs from its profile (profile.yaml beside it);
 --print-config shows the effective config, which every run also saves with its checkpoints.
@@ -87,5 +88,6 @@ def run(args: argparse.Namespace) -> int:
         top1 = f"{100 * m['top1']:.2f}%" if "top1" in m else "-"
         print(f"done: {result.out_dir} (last epoch {m.get('epoch', '-')}, top-1 {top1}, best {100 * result.best_top1:.2f}% at epoch {result.best_epoch})")
         print(f"checkpoints: {result.best_checkpoint}, {result.last_checkpoint}")
-        print(f"metrics: {result.metrics_path}; validation scores: {result.scores_path}")
+        print(f"metrics: {result.metrics_path}; validation scores: {result.last_scores_path} (last epoch), "
+              f"{result.scores_path} (best epoch)")
     return 0
