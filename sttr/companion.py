@@ -1,7 +1,9 @@
-"""What the numbered notebooks share: one profile's folders, its data, and training (or loading) a stream.
+"""What the numbered notebooks share: one profile's folders, its data, and its training runs over seeds.
 
 A notebook turns its ``parameters`` cell into a ``Companion`` with ``open_companion(...)`` and then calls
 library functions through it, so the same notebook serves the synthetic mini profile and the NTU profiles.
+Every stream is trained with each of the profile's seeds on joints, and with its bones seeds on joints +
+bones (``runs`` in ``profile.yaml``); each run lives in ``runs/<profile>/<stream>[_bones]/seed<k>/``.
 """
 
 from __future__ import annotations
@@ -13,51 +15,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sttr.checkpoint import load_checkpoint
-from sttr.evaluation.attention import attention_maps
 from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.scores import Scores, load_scores
 from sttr.evaluation.tables import write_table
-from sttr.experiment import STREAMS, ExperimentConfig, Profile, list_profiles, load_config, load_profile
+from sttr.experiment import ExperimentConfig, Profile, list_profiles, load_profile
 from sttr.plots import save_figure
 from sttr.repo import repo_root
+from sttr.sweep import Run, train_runs
+from sttr.train import BEST_SCORES, LAST_SCORES, METRICS_FILE
 
 log = logging.getLogger(__name__)
 
 STREAM_TITLES = {"stgcn": "ST-GCN", "spatial": "S-TR", "temporal": "T-TR", "fused": "ST-TR"}
+STREAM_ORDER = ("stgcn", "spatial", "temporal")  # the baseline first, as the paper's tables list them
 DATASET_TITLES = {
     "ntu60": "NTU RGB+D 60",
     "ntu120": "NTU RGB+D 120",
     "synthetic": "synthetic mini-NTU (generated, not NTU RGB+D)",
 }
 BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
-SCORES_FILE = "scores_val.npz"
-METRICS_FILE = "metrics.jsonl"
-
-
-@dataclass(frozen=True)
-class StreamRun:
-    """One trained (or loaded) stream: its checkpoint, per-epoch metrics and validation scores."""
-
-    stream: str
-    checkpoint: Path
-    scores: Scores
-    metrics: pd.DataFrame  # one row per epoch; empty when a checkpoint was only evaluated
-    trained: bool
+AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
+INPUTS = {False: "joints", True: "joints+bones"}
 
 
 @dataclass(frozen=True)
 class Companion:
-    """One notebook run's settings (from its ``parameters`` cell) and the folders they imply."""
+    """One notebook run's settings (from its ``parameters`` cell) and the folders and runs they imply."""
 
     profile: Profile
     root: Path
     epochs: int | None = None
     device: str = "cpu"
-    bones: bool = False
-    seed: int | None = None
+    seeds: tuple[int, ...] = (1,)
+    bones_seeds: tuple[int, ...] = ()
+    workers: int = 1
     progress: bool = False
 
     @property
@@ -76,23 +70,153 @@ class Companion:
 
     @property
     def data_label(self) -> str:
-        """What every table and figure names as its data, e.g. ``NTU RGB+D 60, X-Sub``."""
+        """What every table and figure names as its data, e.g. ``NTU RGB+D 60, X-Sub split``."""
         dataset = DATASET_TITLES[self.profile.dataset]
-        modality = "joints+bones" if self.bones else "joints"
-        return f"{dataset}, {BENCHMARK_TITLES.get(self.profile.benchmark, self.profile.benchmark)} split, {modality}"
+        return f"{dataset}, {BENCHMARK_TITLES.get(self.profile.benchmark, self.profile.benchmark)} split"
 
-    def run_dir(self, stream: str) -> Path:
-        """Where one stream's checkpoints, metrics and scores go: its config's ``out_dir``."""
-        return Path(self.experiment(stream).out_dir)
+    def seeds_of(self, bones: bool) -> tuple[int, ...]:
+        """The seeds this run trains on joints (``bones`` False) or joints + bones."""
+        return self.bones_seeds if bones else self.seeds
 
-    def experiment(self, stream: str) -> ExperimentConfig:
-        """The stream's config of this profile with the notebook's overrides (epochs, device, seed)."""
+    # runs ---------------------------------------------------------------------------------------
+
+    def _overrides(self) -> tuple[str, ...]:
         overrides = [f"train.device={self.device}"]
         if self.epochs is not None:
             overrides.append(f"train.epochs={self.epochs}")
-        if self.seed is not None:
-            overrides.append(f"train.seed={self.seed}")
-        return load_config(self.profile.config_path(stream, self.bones), overrides)
+        if self.profile.runs.threads is not None:
+            overrides.append(f"train.threads={self.profile.runs.threads}")
+        return tuple(overrides)
+
+    def run(self, stream: str, bones: bool, seed: int) -> Run:
+        """One training run of this profile: ``stream`` on joints or joints + bones with ``seed``."""
+        return Run(self.profile.config_path(stream, bones), seed, self._overrides())
+
+    def experiment(self, stream: str, bones: bool = False, seed: int | None = None) -> ExperimentConfig:
+        """The effective config of one run (default: the first seed)."""
+        return self.run(stream, bones, self.seeds_of(bones)[0] if seed is None else seed).experiment()
+
+    def run_dir(self, stream: str, bones: bool, seed: int) -> Path:
+        """``runs/<profile>/<stream>[_bones]/seed<k>``: one run's checkpoints, metrics and scores."""
+        if seed == AUTHORS_SEED:
+            return Path(self.experiment(stream, bones).out_dir).parent / "checkpoint"
+        return self.run(stream, bones, seed).out_dir
+
+    def train_stream(self, stream: str, checkpoint: str | Path | None = None) -> pd.DataFrame:
+        """Train ``stream`` with every seed on joints and every bones seed on joints + bones (``workers`` at a
+        time; finished runs are kept), or, given ``checkpoint`` (ours or the authors'), evaluate that instead.
+        Returns ``run_table`` of the stream."""
+        if checkpoint is not None:
+            out = self.run_dir(stream, False, AUTHORS_SEED)
+            evaluate_checkpoint(checkpoint, self.profile.split_dir, device=self.device, progress=self.progress,
+                                out=out / LAST_SCORES)  # fmt: skip
+            return self.run_table([stream])
+        runs = [self.run(stream, bones, seed) for bones in (False, True) for seed in self.seeds_of(bones)]
+        train_runs(runs, workers=self.workers)
+        return self.run_table([stream])
+
+    def _done(self, stream: str, bones: bool) -> list[int]:
+        """The seeds (or ``AUTHORS_SEED``) of this stream that have last-epoch scores."""
+        seeds = [AUTHORS_SEED, *self.seeds_of(bones)]
+        return [s for s in seeds if (self.run_dir(stream, bones, s) / LAST_SCORES).is_file()]
+
+    def scores(self, stream: str, bones: bool = False, which: str = "last") -> dict[int, Scores]:
+        """Validation scores of every finished run of a stream, by seed: of the ``last`` epoch (what we report)
+        or of the ``best`` validation epoch (the authors' selection)."""
+        name = {"last": LAST_SCORES, "best": BEST_SCORES}[which]
+        found = {s: self.run_dir(stream, bones, s) / name for s in self._done(stream, bones)}
+        found = {s: p for s, p in found.items() if p.is_file()}
+        if not found:
+            notebook = {"stgcn": "02_train_baseline", "spatial": "03_train_s_tr", "temporal": "04_train_t_tr"}
+            raise FileNotFoundError(
+                f"no {INPUTS[bones]} runs of {stream} under {self.run_dir(stream, bones, self.seeds_of(bones)[0]).parent}; "
+                f"run notebooks/{notebook[stream]}.ipynb first"
+            )
+        return {s: load_scores(p) for s, p in found.items()}
+
+    def metrics(self, stream: str, bones: bool = False) -> pd.DataFrame:
+        """Per-epoch metrics of every trained run of a stream, one row per (seed, epoch)."""
+        frames = []
+        for seed in self._done(stream, bones):
+            path = self.run_dir(stream, bones, seed) / METRICS_FILE
+            if path.is_file():
+                frames.append(pd.read_json(path, lines=True).assign(seed=seed))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def checkpoint(self, stream: str, bones: bool = False, seed: int | None = None) -> Path:
+        """The last-epoch checkpoint of one trained run (default: the first seed)."""
+        path = self.run_dir(stream, bones, self.seeds_of(bones)[0] if seed is None else seed) / "last.pt"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no checkpoint for {stream}; train it first")
+        return path
+
+    def run_table(self, streams: tuple[str, ...] | list[str] = STREAM_ORDER) -> pd.DataFrame:
+        """One row per finished run: stream, input, seed, epochs, top-1 / top-5 of the last epoch (%), and the
+        best validation epoch with its top-1 (the authors' selection, reported apart)."""
+        rows = []
+        for stream in streams:
+            for bones in (False, True):
+                for seed in self._done(stream, bones):
+                    rows.append(self._run_row(stream, bones, seed))
+        return pd.DataFrame(rows)
+
+    def _run_row(self, stream: str, bones: bool, seed: int) -> dict[str, Any]:
+        out = self.run_dir(stream, bones, seed)
+        last = load_scores(out / LAST_SCORES)
+        row: dict[str, Any] = {
+            "model": STREAM_TITLES[stream],
+            "input": INPUTS[bones],
+            "seed": "checkpoint" if seed == AUTHORS_SEED else seed,
+            "epochs": np.nan,
+            "top-1 last (%)": 100.0 * last.top1(),
+            "top-5 last (%)": 100.0 * last.top5(),
+            "top-1 best (%)": np.nan,
+            "best epoch": np.nan,
+        }
+        metrics = out / METRICS_FILE
+        if metrics.is_file():
+            rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+            evaluated = [r for r in rows if "top1" in r]
+            best = max(evaluated, key=lambda r: r["top1"])  # the first epoch reaching the best top-1
+            row.update({"epochs": rows[-1]["epoch"], "top-1 best (%)": 100.0 * best["top1"], "best epoch": best["epoch"]})
+        return row
+
+    # outputs ------------------------------------------------------------------------------------
+
+    def provenance(self) -> dict[str, str]:
+        """What every saved table carries: data, profile, seeds and epochs."""
+        epochs = self.epochs if self.epochs is not None else self.experiment("stgcn").train.epochs
+        seeds = " ".join(map(str, self.seeds))
+        bones = " ".join(map(str, self.bones_seeds)) or "none"
+        return {"data": self.data_label, "profile": self.profile.name, "seeds": f"{seeds} (bones: {bones})",
+                "epochs": str(epochs)}  # fmt: skip
+
+    def save_table(self, df: pd.DataFrame, stem: str, title: str) -> pd.DataFrame:
+        """Write ``df`` to ``results/<profile>/<stem>.{csv,md}``: the CSV with provenance columns (data, profile,
+        seeds, epochs), the Markdown with a caption naming them. Returns ``df`` as given."""
+        meta = self.provenance()
+        caption = f"**{title}** (" + "; ".join(f"{k}: {v}" for k, v in meta.items()) + ")"
+        write_table(df.assign(**meta), self.results_dir / stem, caption=caption, markdown=df)
+        return df
+
+    def save_figure(self, fig, stem: str) -> None:
+        """Write a figure to ``figures/<profile>/<stem>.{png,svg}`` (returns nothing: no paths in notebook outputs)."""
+        save_figure(fig, self.figures_dir, stem)
+
+    def describe(self) -> pd.DataFrame:
+        """The run's settings as a two-column table for the top of a notebook."""
+        split = self.profile.split_dir
+        rows = {
+            "profile": self.profile.name,
+            "data": self.data_label,
+            "prepared split": str(split.relative_to(self.root) if split.is_relative_to(self.root) else split),
+            "epochs": self.epochs if self.epochs is not None else "profile default",
+            "device": self.device,
+            "seeds (joints)": " ".join(map(str, self.seeds)),
+            "seeds (joints+bones)": " ".join(map(str, self.bones_seeds)) or "none",
+            "training processes at once": self.workers,
+        }
+        return pd.DataFrame({"setting": list(rows), "value": [str(v) for v in rows.values()]})
 
     # data ---------------------------------------------------------------------------------------
 
@@ -124,66 +248,14 @@ class Companion:
             progress=self.progress,
         )
 
-    # streams ------------------------------------------------------------------------------------
 
-    def train_stream(self, stream: str, checkpoint: str | Path | None = None) -> StreamRun:
-        """Train ``stream`` with the profile's recipe, or, given ``checkpoint`` (ours or the authors'), evaluate it."""
-        from sttr.train import train
-
-        out = self.run_dir(stream)
-        if checkpoint is not None:
-            evaluate_checkpoint(
-                checkpoint, self.profile.split_dir, device=self.device, progress=self.progress, out=out / SCORES_FILE
-            )
-            return StreamRun(stream, Path(checkpoint), load_scores(out / SCORES_FILE), pd.DataFrame(), False)
-        result = train(self.experiment(stream), progress=self.progress)
-        return StreamRun(stream, result.best_checkpoint, load_scores(result.scores_path), self.metrics(stream), True)
-
-    def metrics(self, stream: str) -> pd.DataFrame:
-        """Per-epoch metrics a training run logged (``metrics.jsonl``)."""
-        path = self.run_dir(stream) / METRICS_FILE
-        if not path.is_file():
-            return pd.DataFrame()
-        return pd.read_json(path, lines=True)
-
-    def scores(self, stream: str) -> Scores:
-        """Validation scores of a stream that an earlier notebook trained or evaluated."""
-        path = self.run_dir(stream) / SCORES_FILE
-        if not path.is_file():
-            notebook = {"stgcn": "02_train_baseline", "spatial": "03_train_s_tr", "temporal": "04_train_t_tr"}
-            raise FileNotFoundError(f"{path}: no scores for {stream}; run notebooks/{notebook[stream]}.ipynb first")
-        return load_scores(path)
-
-    def checkpoint(self, stream: str) -> Path:
-        """The best checkpoint of a stream trained by an earlier notebook."""
-        path = self.run_dir(stream) / "best.pt"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no checkpoint for {stream}; train it first")
-        return path
-
-    # outputs ------------------------------------------------------------------------------------
-
-    def save_table(self, df: pd.DataFrame, stem: str, title: str) -> pd.DataFrame:
-        """Write ``df`` to ``results/<profile>/<stem>.{csv,md}`` with a caption naming the data and profile."""
-        caption = f"**{title}** (data: {self.data_label}; profile: {self.profile.name})"
-        write_table(df, self.results_dir / stem, caption=caption)
-        return df
-
-    def save_figure(self, fig, stem: str) -> None:
-        """Write a figure to ``figures/<profile>/<stem>.{png,svg}`` (returns nothing: no paths in notebook outputs)."""
-        save_figure(fig, self.figures_dir, stem)
-
-    def describe(self) -> pd.DataFrame:
-        """The run's settings as a two-column table for the top of a notebook."""
-        rows = {
-            "profile": self.profile.name,
-            "data": self.data_label,
-            "prepared split": str(self.profile.split_dir.relative_to(self.root) if self.profile.split_dir.is_relative_to(self.root) else self.profile.split_dir),
-            "epochs": self.epochs if self.epochs is not None else "profile default",
-            "device": self.device,
-            "seed": self.seed if self.seed is not None else "profile default",
-        }
-        return pd.DataFrame({"setting": list(rows), "value": [str(v) for v in rows.values()]})
+def _seed_list(value: Any, name: str) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    values = [value] if isinstance(value, int) else list(value)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"{name}: expected positive integer seeds, got {value!r}")
+    return tuple(values)
 
 
 def open_companion(
@@ -191,118 +263,33 @@ def open_companion(
     *,
     epochs: int | None = None,
     device: str = "cpu",
-    bones: bool = False,
-    seed: int | None = None,
+    seeds: list[int] | None = None,
+    bones_seeds: list[int] | None = None,
+    workers: int | None = None,
     progress: bool = False,
     data_dir: str | None = None,
 ) -> Companion:
-    """Validate a notebook's parameters and return its ``Companion`` (``data_dir`` overrides the raw folder)."""
+    """Validate a notebook's parameters and return its ``Companion``: seeds, bones seeds and workers default to
+    the profile's ``runs``; ``data_dir`` overrides the raw folder."""
     if profile not in list_profiles():
         raise ValueError(f"profile {profile!r}: expected one of {list_profiles()}")
     if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
         raise ValueError(f"epochs: expected a positive integer or None, got {epochs!r}")
     if not (device == "cpu" or device == "auto" or str(device).startswith("cuda")):
         raise ValueError(f"device: expected 'cpu', 'auto' or 'cuda[:i]', got {device!r}")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers: expected a positive integer or None, got {workers!r}")
     prof = load_profile(profile)
     if data_dir:
         prof = dataclasses.replace(prof, raw_dir=Path(data_dir).expanduser().resolve())
-    return Companion(prof, repo_root(), epochs, device, bool(bones), seed, bool(progress))
-
-
-# Classes the paper names as gaining most from SSA (S-TR) and TSA (T-TR), Sec. 3.3, with their NTU names.
-PAPER_GAIN_CLASSES: dict[str, tuple[str, ...]] = {
-    "spatial": ("playing with phone/tablet", "typing on a keyboard", "cross hands in front (say stop)"),
-    "temporal": ("hugging other person", "point finger at the other person", "pat on back of other person"),
-}
-# Where a profile has no paper numbers of its own (synthetic data), the table shows NTU-60 X-Sub's, labelled.
-REFERENCE_PROFILE = "ntu60-xsub"
-
-
-def paper_comparison(run: Companion, scores: dict[str, Scores]) -> pd.DataFrame:
-    """Table 1a / Table 2 replica: our top-1/top-5 per stream and fused, beside the paper's top-1 (%).
-
-    Every row names our data, the paper's data, the profile and the epochs we trained.
-    """
-    reference = run.profile if run.profile.paper else load_profile(REFERENCE_PROFILE)
-    paper_data = f"{DATASET_TITLES[reference.dataset]}, {BENCHMARK_TITLES[reference.benchmark]} (paper)"
-    rows = []
-    for stream, sc in scores.items():
-        if stream == "fused":
-            epochs = "/".join(str(run.experiment(s).train.epochs) for s in ("spatial", "temporal"))
-        else:
-            epochs = str(run.experiment(stream).train.epochs)
-        rows.append(
-            {
-                "model": STREAM_TITLES[stream] + (" (S-TR + T-TR)" if stream == "fused" else ""),
-                "input": "joints+bones" if run.bones else "joints",
-                "top-1 (ours)": 100.0 * sc.top1(),
-                "top-5 (ours)": 100.0 * sc.top5(),
-                "our data": run.data_label,
-                "profile": run.profile.name,
-                "epochs": epochs,
-                "top-1 (paper)": reference.paper_top1(stream, run.bones),
-                "paper data": paper_data,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class AttentionSample:
-    """One validation sample run through the trained S-TR and T-TR with their attention maps (person 0 first)."""
-
-    index: int
-    name: str
-    class_name: str
-    xyz: Any  # (T, V, 3) numpy array: person 0's joints as the models saw them
-    ssa: dict[str, Any]  # layer -> (M, T', heads, V, V) numpy arrays of S-TR
-    tsa: dict[str, Any]  # layer -> (M, V, heads, T', T') numpy arrays of T-TR
-
-    def joints_at(self, layer: str, frame: int) -> Any:
-        """Person 0's joints (V, 3) at the input frame matching ``frame`` of an SSA layer's time resolution."""
-        frames_in_layer = self.ssa[layer].shape[1]
-        return self.xyz[min(frame * self.xyz.shape[0] // frames_in_layer, self.xyz.shape[0] - 1)]
-
-
-def attention_sample(run: Companion, sample: int | None = None) -> AttentionSample:
-    """Run the trained S-TR and T-TR of this profile on one validation sample and collect their attention.
-
-    ``sample`` None picks the first sample of a class the paper names for S-TR (else sample 0).
-    """
-    from sttr.data.dataset import SkeletonDataset
-
-    models = {s: load_checkpoint(run.checkpoint(s), device="cpu") for s in ("spatial", "temporal")}
-    maps: dict[str, dict[str, Any]] = {}
-    chosen = None
-    for stream, loaded in models.items():
-        kw = {"window": loaded.window, "resample": loaded.resample} if loaded.window else {}
-        ds = SkeletonDataset.from_dir(run.profile.split_dir, split="val", modality=loaded.modality, **kw)
-        if chosen is None:
-            wanted = [i for i, y in enumerate(ds.labels) if ds.class_names[y] in PAPER_GAIN_CLASSES["spatial"]]
-            chosen = sample if sample is not None else (wanted[0] if wanted else 0)
-            if not 0 <= chosen < len(ds):
-                raise ValueError(f"sample {chosen}: expected an index below {len(ds)} (validation samples)")
-        x, label, _ = ds[chosen]
-        maps[stream] = attention_maps(loaded.model, x)
-    xyz = x[:3, :, :, 0].permute(1, 2, 0).numpy()  # (T, V, 3): person 0
-    return AttentionSample(
-        index=chosen,
-        name=str(ds.sample_names[chosen]),
-        class_name=ds.class_names[label],
-        xyz=xyz,
-        ssa=maps["spatial"],
-        tsa=maps["temporal"],
+    spec = prof.runs
+    return Companion(
+        profile=prof,
+        root=repo_root(),
+        epochs=epochs,
+        device=device,
+        seeds=_seed_list(seeds, "seeds") or spec.seeds,
+        bones_seeds=spec.bones_seeds if bones_seeds is None else (_seed_list(bones_seeds, "bones_seeds") or ()),
+        workers=spec.workers if workers is None else workers,
+        progress=bool(progress),
     )
-
-
-__all__ = [
-    "AttentionSample",
-    "Companion",
-    "PAPER_GAIN_CLASSES",
-    "STREAMS",
-    "STREAM_TITLES",
-    "StreamRun",
-    "attention_sample",
-    "open_companion",
-    "paper_comparison",
-]

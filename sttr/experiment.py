@@ -353,9 +353,33 @@ class SynthSpec:
     max_samples: int | None = None
 
 
+@dataclass(frozen=True)
+class RunsSpec:
+    """Which runs a profile's notebooks train per stream: joints with each of ``seeds``, joints + bones with each
+    of ``bones_seeds``, ``workers`` training processes at a time with ``threads`` torch threads each."""
+
+    seeds: tuple[int, ...] = (1,)
+    bones_seeds: tuple[int, ...] = ()
+    workers: int = 1
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "bones_seeds"):
+            value = tuple(getattr(self, name))
+            if not all(isinstance(s, int) and not isinstance(s, bool) for s in value) or len(set(value)) != len(value):
+                raise ConfigError(f"runs.{name}: expected a list of distinct integers, got {list(value)}")
+            object.__setattr__(self, name, value)
+        if not self.seeds:
+            raise ConfigError("runs.seeds: expected at least one seed")
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ConfigError(f"runs.workers: expected a positive integer, got {self.workers!r}")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise ConfigError(f"runs.threads: expected a positive integer or null, got {self.threads!r}")
+
+
 PROFILE_FILE = "profile.yaml"
 PROFILE_KEYS = {"name", "description", "dataset", "benchmark", "raw_dir", "prepared_dir", "runs_dir", "synth",
-                "paper", "experiment"}  # fmt: skip
+                "paper", "experiment", "runs"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -374,6 +398,7 @@ class Profile:
     synth: SynthSpec | None = None
     paper: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     experiment: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    runs: RunsSpec = field(default_factory=RunsSpec)
 
     @property
     def split_dir(self) -> Path:
@@ -443,6 +468,12 @@ def load_profile(name: str, folder: Path | None = None) -> Profile:
         _check_keys(row, {"joints", "bones"}, f"paper.{stream}.", str(path))
     experiment = d.get("experiment") or {}
     _check_keys(experiment, {"data", "model", "train"}, "experiment.", str(path))
+    runs = d.get("runs") or {}
+    _check_keys(runs, {f.name for f in dataclasses.fields(RunsSpec)}, "runs.", str(path))
+    try:
+        runs = RunsSpec(**runs)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from err
     return Profile(
         name=str(d.get("name", name)),
         description=str(d.get("description", "")),
@@ -455,4 +486,5 @@ def load_profile(name: str, folder: Path | None = None) -> Profile:
         synth=synth,
         paper=paper,
         experiment={k: dict(v) for k, v in experiment.items()},
+        runs=runs,
     )

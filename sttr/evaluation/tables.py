@@ -31,13 +31,19 @@ def dataframe_to_markdown(df: pd.DataFrame, caption: str | None = None, float_fo
 
 
 def write_table(
-    df: pd.DataFrame, path_stem: str | Path, caption: str | None = None, float_format: str = "{:.1f}"
+    df: pd.DataFrame,
+    path_stem: str | Path,
+    caption: str | None = None,
+    float_format: str = "{:.1f}",
+    markdown: pd.DataFrame | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``df`` as ``<stem>.csv`` and ``<stem>.md`` (Markdown with ``caption``); returns both paths."""
+    """Write ``df`` as ``<stem>.csv`` and ``<stem>.md`` (Markdown with ``caption``; ``markdown`` replaces ``df``
+    there, e.g. with formatted "mean ± sd" cells); returns both paths."""
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     csv_path = stem.with_suffix(".csv")
     md_path = stem.with_suffix(".md")
     df.to_csv(csv_path, index=False)
-    md_path.write_text(dataframe_to_markdown(df, caption, float_format), encoding="utf-8")
+    shown = df if markdown is None else markdown
+    md_path.write_text(dataframe_to_markdown(shown, caption, float_format), encoding="utf-8")
     return csv_path, md_path
