@@ -1,4 +1,4 @@
-"""Kinetics-skeleton: the clip reader and conversion against the authors' loop.
+"""Kinetics-skeleton: the clip reader and conversion against the authors' loop, the synthetic set.
 
 The oracle (``tests/oracles/kinetics_gendata.py``) re-implements the structure of the authors'
 ``kinetics_gendata.py`` (loops, float64 work array, per-frame reordering); the conversion must equal it
@@ -13,14 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sttr.__main__ import main
+from sttr.data import synthetic_kinetics as sk
 from sttr.data.kinetics import (
     KineticsFormatError,
     LabelEntry,
     clip_to_array,
+    format_clip,
     parse_clip,
     parse_label_entries,
     read_clip,
 )
+from sttr.data.synthetic import SYNTHETIC_ACTIONS
 from tests.oracles.kinetics_gendata import gendata_sample
 
 # ------------------------------------------------------------------------------------ generated clips
@@ -175,3 +179,100 @@ def test_label_file_entries_are_checked_one_by_one() -> None:
     assert "has_skeleton: expected true or false" in problems["b"] and ">= 0" in problems["c"]
     with pytest.raises(KineticsFormatError, match="labels.json: expected a JSON object"):
         parse_label_entries([], "labels.json")
+
+
+# -------------------------------------------------------------------------------------- synthetic set
+
+N_CLASSES = len(SYNTHETIC_ACTIONS)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("synthetic-kinetics")
+    sk.generate_kinetics(out, seed=0, max_samples=2 * N_CLASSES, progress=False)
+    return out
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_synthetic_same_seed_same_bytes(synthetic: Path, tmp_path: Path) -> None:
+    first = _tree(synthetic)
+    again = sk.generate_kinetics(tmp_path / "a", seed=0, max_samples=2 * N_CLASSES, progress=False, workers=2)
+    assert _tree(tmp_path / "a") == first
+    assert len(again["train"]) == len(again["val"]) == N_CLASSES  # the prefix holds both splits
+    sk.generate_kinetics(tmp_path / "b", seed=1, max_samples=4, progress=False)
+    other = {k: v for k, v in _tree(tmp_path / "b").items() if k.endswith(".json") and "/" in k}
+    assert len(other) == 4 and all(v != first[k] for k, v in other.items())
+    sk.generate_kinetics(tmp_path / "a", seed=0, max_samples=4, progress=False)  # a smaller set in the same place
+    clips = {k: v for k, v in _tree(tmp_path / "a").items() if k.endswith(".json") and "/" in k}
+    assert clips.keys() == other.keys() and all(v == first[k] for k, v in clips.items())  # the others removed
+
+
+def test_synthetic_is_labelled_synthetic(synthetic: Path) -> None:
+    from sttr.data.ntu import XSUB60_TRAIN_PERFORMERS, class_names
+
+    names = class_names("synthetic")
+    for split in ("train", "val"):
+        labels = json.loads((synthetic / f"kinetics_{split}_label.json").read_text())
+        files = sorted(p.name[:-5] for p in (synthetic / f"kinetics_{split}").iterdir())
+        assert sorted(labels) == files and all(k.startswith("synthetic_S") for k in files)
+        for key, entry in labels.items():
+            assert set(entry) == {"has_skeleton", "label", "label_index"}
+            assert entry["label"] == names[entry["label_index"]]
+            performer = int(key.split("P")[1][:3])
+            assert (performer in XSUB60_TRAIN_PERFORMERS) == (split == "train")
+            clip = json.loads((synthetic / f"kinetics_{split}" / f"{key}.json").read_text())
+            assert clip["label"] == entry["label"] and clip["label_index"] == entry["label_index"]
+    assert "Not Kinetics" in (synthetic / "README.txt").read_text()
+    assert "not Kinetics" in sk.__doc__
+
+
+def test_synthetic_round_trips_through_the_reader(synthetic: Path) -> None:
+    people_per_frame, dropouts = [], 0
+    for path in sorted(synthetic.rglob("synthetic_*.json")):
+        text = path.read_text()
+        clip = read_clip(path)
+        frames: dict[int, list] = {}
+        for k in range(len(clip.frame)):
+            frames.setdefault(int(clip.frame[k]), []).append((clip.pose[k], clip.score[k]))
+        listed = [(f, frames.get(f, [])) for f in (e["frame_index"] for e in json.loads(text)["data"])]
+        assert format_clip(listed, clip.label, clip.label_index) == text
+        assert ((clip.pose >= 0) & (clip.pose <= 1)).all() and ((clip.score >= 0) & (clip.score < 1)).all()
+        missing = clip.score == 0
+        assert (clip.pose[missing] == 0).all()  # dropouts as OpenPose writes them
+        dropouts += int(missing.sum())
+        assert ((~missing).sum(1) >= 2).all()  # a listed person has at least two joints
+        people_per_frame.append(np.bincount(clip.frame).max() if len(clip.frame) else 0)
+    assert max(people_per_frame) >= 2 and dropouts > 0
+
+
+def test_synthetic_joint_mapping_and_camera() -> None:
+    from sttr.skeleton import ARM_JOINTS, HEAD, LEG_JOINTS
+
+    body = sk.perform(0, 3, 1, 10)[0]  # (T, 25, 3) clapping, scene frame
+    op = sk.openpose_joints(body)  # (T, 18, 3)
+    pairs = {2: ARM_JOINTS["R"][0], 4: ARM_JOINTS["R"][2], 5: ARM_JOINTS["L"][0], 10: LEG_JOINTS["R"][2],
+             11: LEG_JOINTS["L"][0]}  # fmt: skip
+    for j, k in pairs.items():
+        np.testing.assert_array_equal(op[:, j], body[:, k])
+    to_head = np.linalg.norm(op[:, [0, 14, 15, 16, 17]] - body[:, None, HEAD], axis=-1)
+    assert (to_head > 0.05).all() and (to_head < 0.15).all()  # a face around the head joint
+    eyes = np.linalg.norm(op[:, [14, 15]] - op[:, None, 0], axis=-1)  # (T, 2) nose to each eye
+    np.testing.assert_allclose(eyes[:, 0], eyes[:, 1])
+    # Filmed from the front (R001 faces camera 2): the left shoulder is on the image's right, the nose seen.
+    text, _ = sk.make_clip(0, (3, 2, 1, 10))
+    clip = parse_clip(json.loads(text), "front.json")
+    real = (clip.score > 0).sum(1) >= 10
+    both = real & (clip.score[:, 2] > 0) & (clip.score[:, 5] > 0)
+    assert (clip.pose[both, 5, 0] > clip.pose[both, 2, 0]).mean() > 0.95
+    assert (clip.score[real, 0] > 0).mean() > 0.9
+
+
+def test_synth_kinetics_cli(tmp_path: Path, capsys) -> None:
+    assert main(["synth-kinetics", str(tmp_path), "--max-samples", "3", "--seed", "2", "--workers", "1",
+                 "--no-progress"]) == 0  # fmt: skip
+    assert len(list(tmp_path.rglob("synthetic_*.json"))) == 3
+    assert "wrote 3 training and 0 validation clips" in capsys.readouterr().out
+    assert main(["synth-kinetics", str(tmp_path), "--performers", "1", "--no-progress"]) == 2

@@ -6,6 +6,7 @@
 # Subcommand name -> module under sttr.commands (imported lazily, so `--help` stays fast).
 COMMANDS: dict[str, str] = {
     "synth": "synth",
+    "synth-kinetics": "synth_kinetics",
     "prepare-ntu": "prepare_ntu",
     "train": "train",
     "evaluate": "evaluate",

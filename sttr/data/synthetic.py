@@ -712,3 +712,6 @@ def generate(
                 bar.update(len(written))
     logger.info("wrote %d synthetic .skeleton files to %s", len(paths), out)
     return sorted(paths)
+
+
+film = _film
