@@ -1,4 +1,4 @@
-"""Kinetics-skeleton: the clip reader and conversion against the authors' loop, the synthetic set.
+"""Kinetics-skeleton: the clip reader and conversion against the authors' loop, prepare-kinetics, the synthetic set.
 
 The oracle (``tests/oracles/kinetics_gendata.py``) re-implements the structure of the authors'
 ``kinetics_gendata.py`` (loops, float64 work array, per-frame reordering); the conversion must equal it
@@ -8,13 +8,16 @@ to the bit on generated clips with every edge case of the format.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sttr.__main__ import main
+from sttr.data import prepare_kinetics as prepare_module
 from sttr.data import synthetic_kinetics as sk
+from sttr.data.formats import read_labels
 from sttr.data.kinetics import (
     KineticsFormatError,
     LabelEntry,
@@ -24,8 +27,11 @@ from sttr.data.kinetics import (
     parse_label_entries,
     read_clip,
 )
+from sttr.data.prepare import PrepareError
+from sttr.data.prepare_kinetics import prepare_kinetics
+from sttr.data.preprocess import bones
 from sttr.data.synthetic import SYNTHETIC_ACTIONS
-from tests.oracles.kinetics_gendata import gendata_sample
+from tests.oracles.kinetics_gendata import gen_bones, gendata_sample
 
 # ------------------------------------------------------------------------------------ generated clips
 
@@ -276,3 +282,145 @@ def test_synth_kinetics_cli(tmp_path: Path, capsys) -> None:
     assert len(list(tmp_path.rglob("synthetic_*.json"))) == 3
     assert "wrote 3 training and 0 validation clips" in capsys.readouterr().out
     assert main(["synth-kinetics", str(tmp_path), "--performers", "1", "--no-progress"]) == 2
+
+
+# ----------------------------------------------------------------------------------- prepare-kinetics
+
+def _one_frame(pose: list, score: list) -> str:
+    return json.dumps({"data": [{"frame_index": 0, "skeleton": [{"pose": pose, "score": score}]}]})
+
+
+GOOD_POSE = {"frame_index": 0, "skeleton": [{"pose": [0.5] * 36, "score": [0.5] * 18}]}
+PLANTED_MALFORMED = {
+    "kinetics_train/zz_bad_json.json": "{not json",
+    "kinetics_train/zz_wrong_keys.json": json.dumps({"frames": []}),
+    "kinetics_val/zz_pose_length.json": _one_frame([0.5] * 30, [0.5] * 18),
+    "kinetics_val/zz_non_numeric.json": _one_frame(["x"] * 36, [0.5] * 18),
+    "kinetics_val/zz_label_mismatch.json": json.dumps({"data": [GOOD_POSE], "label_index": 5}),
+}
+PLANTED_EXTRA = {  # usable or left out on purpose
+    "kinetics_train/zz_long.json": json.dumps({"data": [dict(GOOD_POSE, frame_index=f) for f in (1, 299, 300, 305)]}),
+    "kinetics_train/zz_no_skeleton.json": json.dumps({"data": []}),
+    "kinetics_train/zz_unlabelled.json": json.dumps({"data": [GOOD_POSE]}),
+}
+
+
+@pytest.fixture(scope="module")
+def raw(synthetic: Path, tmp_path_factory) -> Path:
+    """The synthetic set with broken, unlabelled and edge-case files planted in a copy."""
+    raw = tmp_path_factory.mktemp("raw") / "kinetics-skeleton"
+    shutil.copytree(synthetic, raw)
+    for rel, text in {**PLANTED_MALFORMED, **PLANTED_EXTRA}.items():
+        (raw / rel).write_text(text)
+    extra_entries = {  # clip id -> has_skeleton; zz_ghost_entry has no clip file, zz_unlabelled no entry
+        "train": {"zz_long": True, "zz_no_skeleton": False, "zz_bad_json": True, "zz_wrong_keys": True,
+                  "zz_ghost_entry": True},
+        "val": {"zz_pose_length": True, "zz_non_numeric": True, "zz_label_mismatch": True},
+    }  # fmt: skip
+    for split, extra in extra_entries.items():
+        path = raw / f"kinetics_{split}_label.json"
+        labels = json.loads(path.read_text())
+        labels.update({k: {"has_skeleton": h, "label": "sitting down", "label_index": 0} for k, h in extra.items()})
+        path.write_text(json.dumps(labels))
+    return raw
+
+
+def _check_prepared(raw: Path, out: Path, report: dict) -> None:
+    assert {s["file"] for s in report["skipped"]} == set(PLANTED_MALFORMED)
+    reasons = {s["file"]: s["reason"] for s in report["skipped"]}
+    assert "not valid JSON" in reasons["kinetics_train/zz_bad_json.json"]
+    assert "expected key 'data'" in reasons["kinetics_train/zz_wrong_keys.json"]
+    assert "pose: expected a list of 36 numbers, found 30" in reasons["kinetics_val/zz_pose_length.json"]
+    assert "pose[0]: expected a number" in reasons["kinetics_val/zz_non_numeric.json"]
+    assert "label_index 5, but the label file gives 0" in reasons["kinetics_val/zz_label_mismatch.json"]
+    unlabelled = {s["file"]: s["reason"] for s in report["unlabelled"]}
+    assert unlabelled.keys() == {"kinetics_train/zz_unlabelled.json", "kinetics_train_label.json"}
+    assert "zz_ghost_entry" in unlabelled["kinetics_train_label.json"]
+    assert report["no_skeleton"] == {"train": 1, "val": 0}
+    assert report["frames_left_out"] == [{"file": "kinetics_train/zz_long.json", "frames": 2}]
+    assert json.loads((out / "label_names.json").read_text())[2] == "clapping"
+    for split in ("train", "val"):
+        x = np.load(out / f"{split}_data_joint.npy")
+        names, labels = read_labels(out / f"{split}_label.pkl")
+        label_file = json.loads((raw / f"kinetics_{split}_label.json").read_text())
+        expected = sorted(p.name for p in (raw / f"kinetics_{split}").iterdir()
+                          if label_file.get(p.name[:-5], {}).get("has_skeleton") and p.name not in
+                          {Path(f).name for f in PLANTED_MALFORMED})  # fmt: skip
+        assert names == expected and report["counts"][split] == len(names)
+        assert x.shape == (len(names), 3, 300, 18, 2) and x.dtype == np.float32
+        assert labels == [label_file[n[:-5]]["label_index"] for n in names]
+        for i, name in enumerate(names):
+            obj = json.loads((raw / f"kinetics_{split}" / name).read_text())
+            obj["data"] = [f for f in obj["data"] if f["frame_index"] < 300]
+            assert x[i].tobytes() == gendata_sample(obj).tobytes(), name
+        frames = np.load(out / f"{split}_num_frames.npy")
+        assert frames.shape == (len(names),) and (frames > 0).all()
+    assert not list(out.rglob("*.partial"))
+
+
+def test_prepare_kinetics_arrays_labels_and_report(raw: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    report = prepare_kinetics(raw, out, bones=True, joint_bones=True, workers=1, progress=False)
+    assert report["arrays"] == ["bone", "joint", "joint_bone"] and report["complete"]
+    assert json.loads((out / "prepare_report.json").read_text()) == report
+    _check_prepared(raw, out, report)
+    for split in ("train", "val"):
+        joint = np.load(out / f"{split}_data_joint.npy")
+        bone = np.load(out / f"{split}_data_bone.npy")
+        assert bone.tobytes() == gen_bones(joint).tobytes()  # the authors' bones, score channel included
+        np.testing.assert_array_equal(bone, bones(joint))
+        np.testing.assert_array_equal(np.load(out / f"{split}_data_joint_bone.npy"), np.concatenate([joint, bone], 1))
+    before = _tree(out)
+    (out / "val_data_joint.npy.partial").write_bytes(b"left by a killed run")
+    prepare_kinetics(raw, out, bones=True, joint_bones=True, workers=2, progress=False)  # a process pool
+    assert _tree(out) == before
+    prepare_kinetics(raw, out, workers=1, progress=False)  # stale bone arrays go
+    assert not list(out.glob("*bone*"))
+
+
+def test_interrupted_run_leaves_previous_outputs_intact(raw: Path, tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "out"
+    prepare_kinetics(raw, out, splits=["val"], workers=1, progress=False)
+    before = _tree(out)
+    calls = []
+    real = prepare_module.process_clip
+
+    def interrupted(job):
+        calls.append(job)
+        if len(calls) > 4:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(prepare_module, "process_clip", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_kinetics(raw, out, splits=["val"], bones=True, workers=1, progress=False)
+    assert _tree(out) == before  # no partial output, nothing replaced
+    monkeypatch.setattr(prepare_module, "process_clip", real)
+    prepare_kinetics(raw, out, splits=["val"], workers=1, progress=False)
+    assert _tree(out) == before
+
+
+def test_strict_fails_naming_every_unusable_file(raw: Path, tmp_path: Path) -> None:
+    out = tmp_path / "strict"
+    with pytest.raises(PrepareError) as info:
+        prepare_kinetics(raw, out, workers=1, progress=False, strict=True)
+    assert {s["file"] for s in info.value.skipped} == set(PLANTED_MALFORMED) | {"kinetics_train/zz_unlabelled.json"}
+    assert json.loads((out / "prepare_report.json").read_text())["complete"] is False
+    assert sorted(p.name for p in out.iterdir()) == ["prepare_report.json"]
+
+
+def test_cli_prints_errors_without_traceback(raw: Path, synthetic: Path, tmp_path: Path, capsys) -> None:
+    assert main(["prepare-kinetics", str(raw), str(tmp_path / "a"), "--split", "val", "--workers", "1",
+                 "--no-progress", "--strict"]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("error: 3 clip file(s)") and "kinetics_val/zz_pose_length.json" in err
+    assert "Traceback" not in err
+    assert main(["prepare-kinetics", str(tmp_path / "nowhere"), str(tmp_path / "b"), "--no-progress"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    broken = tmp_path / "broken"
+    shutil.copytree(synthetic, broken)
+    (broken / "kinetics_val_label.json").write_text("{")
+    assert main(["prepare-kinetics", str(broken), str(tmp_path / "c"), "--no-progress"]) == 2
+    assert "error: kinetics_val_label.json: not valid JSON" in capsys.readouterr().err
+    assert main(["prepare-kinetics", str(synthetic), str(tmp_path / "d"), "--workers", "1", "--no-progress"]) == 0
+    assert f"train {N_CLASSES}, val {N_CLASSES}" in capsys.readouterr().out

@@ -8,6 +8,7 @@ COMMANDS: dict[str, str] = {
     "synth": "synth",
     "synth-kinetics": "synth_kinetics",
     "prepare-ntu": "prepare_ntu",
+    "prepare-kinetics": "prepare_kinetics",
     "train": "train",
     "evaluate": "evaluate",
     "fuse": "fuse",
