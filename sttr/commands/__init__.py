@@ -6,7 +6,9 @@
 # Subcommand name -> module under sttr.commands (imported lazily, so `--help` stays fast).
 COMMANDS: dict[str, str] = {
     "synth": "synth",
+    "synth-kinetics": "synth_kinetics",
     "prepare-ntu": "prepare_ntu",
+    "prepare-kinetics": "prepare_kinetics",
     "train": "train",
     "evaluate": "evaluate",
     "fuse": "fuse",

@@ -1,0 +1,295 @@
+"""Kinetics-skeleton folder -> 2s-AGCN arrays per split: the prepare-kinetics job.
+
+Every clip is read and converted once in a process pool; results arrive in file-name order and go
+straight into memory-mapped ``.npy`` files under temporary names, renamed when complete, so a rerun
+after an interruption starts clean. Malformed and unlabelled files are skipped and reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from sttr.data.formats import write_labels
+from sttr.data.kinetics import (
+    NUM_JOINTS,
+    SPLITS,
+    KineticsFormatError,
+    LabelEntry,
+    class_names,
+    clip_folder,
+    clip_id,
+    convert_clip,
+    label_file,
+    read_label_file,
+    valid_frames,
+)
+from sttr.data.prepare import PARTIAL, PrepareError, _clean_partials, _shrink_npy, _write_json
+from sttr.data.preprocess import MAX_FRAMES, NUM_PERSONS
+from sttr.data.preprocess import bones as bone_vectors
+
+log = logging.getLogger(__name__)
+
+Result = tuple[np.ndarray | None, int, str | None]  # (array (3, T, V, M) or None, frames left out, reason)
+
+
+def process_clip(job: tuple[str, int]) -> Result:
+    """Convert one clip file whose label file gives ``label_index``; a malformed file gives (None, 0, reason)."""
+    path, label_index = job
+    try:
+        x, dropped = convert_clip(path, label_index)  # (3, 300, 18, 2)
+    except KineticsFormatError as err:
+        return None, 0, str(err)
+    return x, dropped, None
+
+
+@dataclass
+class _ArrayOut:
+    """One memory-mapped (rows, channels, 300, 18, 2) float32 ``.npy`` output written under a temporary name."""
+
+    path: Path
+    channels: int
+    rows: int
+    array: Any = field(init=False)  # the open memory map; None once finished
+    tmp: Path = field(init=False)  # where it is written until published
+
+    def __post_init__(self) -> None:
+        self.tmp = self.path.with_name(self.path.name + PARTIAL)
+        shape = (self.rows, self.channels, MAX_FRAMES, NUM_JOINTS, NUM_PERSONS)
+        self.array = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.float32, shape=shape)
+
+    def finish(self, rows: int) -> None:
+        """Flush, shrink to ``rows`` samples and close."""
+        self.array.flush()
+        offset = self.array.offset
+        self.array = None
+        _shrink_npy(self.tmp, rows, offset)
+
+    def discard(self) -> None:
+        """Close and delete the temporary file (an interrupted or refused run)."""
+        self.array = None
+        self.tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class _Split:
+    """One split's clip files matched with its label file: what to convert and everything set aside."""
+
+    name: str
+    entries: dict[str, LabelEntry]
+    jobs: list[tuple[Path, int]] = field(default_factory=list)  # (clip file, label_index), by file name
+    skipped: list[dict[str, str]] = field(default_factory=list)  # malformed label entries and their clips
+    unlabelled_clips: list[dict[str, str]] = field(default_factory=list)  # clip files without a label entry
+    entries_without_clip: list[dict[str, str]] = field(default_factory=list)  # has_skeleton entries, no file
+
+    @property
+    def no_skeleton(self) -> int:
+        """Label entries with ``has_skeleton: false``: their clips are left out, as the authors do."""
+        return sum(not e.has_skeleton for e in self.entries.values())
+
+
+def _scan_split(raw_dir: Path, split: str) -> _Split:
+    """Match the clip files of a split with its label file; clips in file-name order."""
+    folder, labels = clip_folder(raw_dir, split), label_file(raw_dir, split)
+    for path, what in ((folder, "clip folder"), (labels, "label file")):
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: {what} of split {split!r} not found (expected kinetics_{split}/ "
+                                    f"and kinetics_{split}_label.json in {raw_dir})")  # fmt: skip
+    entries, problems = read_label_file(labels)
+    out = _Split(split, entries)
+    out.skipped += [{"file": labels.name, "reason": reason} for _, reason in sorted(problems.items())]
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".json") and p.is_file())
+    for path in files:
+        key, rel = clip_id(path), f"{folder.name}/{path.name}"
+        entry = entries.get(key)
+        if key in problems:
+            out.skipped.append({"file": rel, "reason": f"its entry in {labels.name} is malformed (listed there)"})
+        elif entry is None:
+            out.unlabelled_clips.append({"file": rel, "reason": f"no entry {key!r} in {labels.name}"})
+        elif entry.has_skeleton:
+            out.jobs.append((path, entry.label_index))
+    listed = {clip_id(p) for p in files}
+    for key, entry in sorted(entries.items()):
+        if entry.has_skeleton and key not in listed:
+            reason = f"entry {key!r} (has_skeleton true) has no clip file {folder.name}/{key}.json"
+            out.entries_without_clip.append({"file": labels.name, "reason": reason})
+    return out
+
+
+def _results(jobs: Sequence[tuple[str, int]], workers: int, progress: bool, desc: str) -> Iterator[Result]:
+    """``process_clip`` over ``jobs`` in order, in a process pool when ``workers > 1``."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(jobs), desc=desc, unit="clip", disable=not progress)
+    try:
+        if workers <= 1 or len(jobs) < 2:
+            for job in jobs:
+                yield process_clip(job)
+                bar.update()
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            for result in pool.imap(process_clip, jobs, chunksize=8):
+                yield result
+                bar.update()
+    finally:
+        bar.close()
+
+
+@dataclass
+class _Written:
+    """A converted split: kept sample names, labels, valid frames, clips with frames left out, problems."""
+
+    names: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+def _convert_split(split: _Split, outputs: dict[str, _ArrayOut], workers: int, progress: bool) -> _Written:
+    """Convert a split's clips into ``outputs`` (joint, and bone / joint_bone when present) in order."""
+    done = _Written()
+    jobs = [(str(p), label) for p, label in split.jobs]
+    desc = f"prepare-kinetics {split.name}"
+    with contextlib.closing(_results(jobs, workers, progress, desc)) as results:
+        for (path, label), (x, dropped, reason) in zip(split.jobs, results):
+            rel = f"{path.parent.name}/{path.name}"
+            if x is None:
+                done.skipped.append({"file": rel, "reason": reason or "unknown error"})
+                continue
+            row = len(done.names)
+            outputs["joint"].array[row] = x
+            if len(outputs) > 1:
+                bone = bone_vectors(x)  # (3, T, V, M): the authors' bones of all three channels
+                if "bone" in outputs:
+                    outputs["bone"].array[row] = bone
+                if "joint_bone" in outputs:
+                    outputs["joint_bone"].array[row] = np.concatenate([x, bone], axis=0)  # (6, T, V, M)
+            done.names.append(path.name)
+            done.labels.append(label)
+            done.lengths.append(valid_frames(x))
+            if dropped:
+                done.dropped.append({"file": rel, "frames": dropped})
+    for out in outputs.values():
+        out.finish(len(done.names))
+    return done
+
+
+def _publish(out_dir: Path, split: str, outputs: dict[str, _ArrayOut], done: _Written) -> None:
+    """Rename a split's arrays into place, drop stale bone arrays, write frame counts and labels."""
+    for out in outputs.values():
+        os.replace(out.tmp, out.path)
+    for kind in ("bone", "joint_bone"):
+        stale = out_dir / f"{split}_data_{kind}.npy"
+        if kind not in outputs and stale.exists():
+            log.info("removing %s: not requested, would not match the new joints", stale)
+            stale.unlink()
+    num_frames = out_dir / f"{split}_num_frames.npy"
+    tmp = num_frames.with_name(num_frames.name + PARTIAL)
+    with open(tmp, "wb") as f:
+        np.save(f, np.asarray(done.lengths, dtype=np.int64))
+    os.replace(tmp, num_frames)
+    write_labels(out_dir / f"{split}_label.pkl", done.names, done.labels)
+
+
+def _report(
+    raw_dir: Path,
+    scanned: dict[str, _Split],
+    written: dict[str, _Written],
+    names: list[str],
+    name_problems: list[str],
+    arrays: list[str],
+) -> dict[str, Any]:
+    """``prepare_report.json``: counts, every malformed and unlabelled file, clips with frames left out."""
+    splits = list(scanned)
+    return {
+        "dataset": "kinetics-skeleton",
+        "raw_dir": str(raw_dir),
+        "splits": splits,
+        "order": "clip files sorted by name",
+        "num_classes": len(names),
+        "counts": {s: len(written[s].names) for s in splits},
+        "no_skeleton": {s: scanned[s].no_skeleton for s in splits},
+        "skipped": [x for s in splits for x in scanned[s].skipped + written[s].skipped],
+        "unlabelled": [x for s in splits for x in scanned[s].unlabelled_clips + scanned[s].entries_without_clip],
+        "label_name_conflicts": name_problems,
+        "frames_left_out": [x for s in splits for x in written[s].dropped],
+        "arrays": arrays,
+    }
+
+
+def _discard(outputs: dict[str, dict[str, _ArrayOut]]) -> None:
+    for per_split in outputs.values():
+        for out in per_split.values():
+            out.discard()
+
+
+def prepare_kinetics(
+    raw_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    splits: Sequence[str] = SPLITS,
+    bones: bool = False,
+    joint_bones: bool = False,
+    workers: int | None = None,
+    strict: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Turn a ``kinetics-skeleton`` folder into 2s-AGCN arrays, as the authors' ``kinetics_gendata.py``.
+
+    Reads ``raw_dir/kinetics_<split>/*.json`` and ``kinetics_<split>_label.json``; writes
+    ``out_dir/<split>_data_joint.npy`` (N, 3, 300, 18, 2) float32 (x, y, score), ``<split>_label.pkl``
+    (clip file names, label_index), ``<split>_num_frames.npy``, optional ``_data_bone.npy`` /
+    ``_data_joint_bone.npy``, ``label_names.json`` and ``prepare_report.json``, which is returned.
+    Clips are in file-name order; clips with ``has_skeleton: false`` are left out. With ``strict``, any
+    malformed or unlabelled clip raises ``PrepareError`` and no arrays are kept.
+    """
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    splits = list(dict.fromkeys(splits))
+    if not splits or any(s not in SPLITS for s in splits):
+        raise ValueError(f"splits: expected some of {SPLITS}, got {splits}")
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"{raw_dir}: Kinetics-skeleton folder not found")
+    workers = (os.cpu_count() or 1) if workers is None else max(1, workers)
+    scanned = {s: _scan_split(raw_dir, s) for s in splits}
+    names, name_problems = class_names([e for s in splits for e in scanned[s].entries.values()])
+    if not any(scanned[s].jobs for s in splits):
+        folders = ", ".join(f"kinetics_{s}/" for s in splits)
+        raise ValueError(f"{raw_dir}: no labelled clip file with a skeleton in {folders}")
+
+    _clean_partials([out_dir])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kinds = {"joint": 3} | ({"bone": 3} if bones else {}) | ({"joint_bone": 6} if joint_bones else {})
+    outputs: dict[str, dict[str, _ArrayOut]] = {}
+    written: dict[str, _Written] = {}
+    try:
+        for s in splits:
+            rows = len(scanned[s].jobs)
+            outputs[s] = {k: _ArrayOut(out_dir / f"{s}_data_{k}.npy", c, rows) for k, c in kinds.items()}
+            written[s] = _convert_split(scanned[s], outputs[s], workers, progress)
+    except BaseException:
+        _discard(outputs)
+        raise
+
+    report = _report(raw_dir, scanned, written, names, name_problems, sorted(kinds))
+    unusable = report["skipped"] + [u for s in splits for u in scanned[s].unlabelled_clips]
+    report["complete"] = not (strict and unusable)
+    if strict and unusable:
+        _discard(outputs)
+        _write_json(out_dir / "prepare_report.json", report)
+        raise PrepareError(unusable)
+    for s in splits:
+        _publish(out_dir, s, outputs[s], written[s])
+    _write_json(out_dir / "label_names.json", names)
+    _write_json(out_dir / "prepare_report.json", report)
+    log.info("prepared kinetics-skeleton: %s; %d malformed, %d unlabelled skipped", report["counts"],
+             len(report["skipped"]), len(report["unlabelled"]))  # fmt: skip
+    return report
