@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sttr.evaluation.findings import TITLES, Runs
 from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.scores import Scores, load_scores
 from sttr.evaluation.tables import write_table
@@ -29,7 +30,6 @@ from sttr.train import BEST_SCORES, LAST_SCORES, METRICS_FILE
 
 log = logging.getLogger(__name__)
 
-STREAM_TITLES = {"stgcn": "ST-GCN", "spatial": "S-TR", "temporal": "T-TR", "fused": "ST-TR"}
 STREAM_ORDER = ("stgcn", "spatial", "temporal")  # the baseline first, as the paper's tables list them
 DATASET_TITLES = {
     "ntu60": "NTU RGB+D 60",
@@ -134,6 +134,15 @@ class Companion:
             )
         return {s: load_scores(p) for s, p in found.items()}
 
+    def all_scores(self, which: str = "last") -> Runs:
+        """Validation scores of every finished run of this profile by (stream, bones) and seed."""
+        found: dict[tuple[str, bool], dict[int, Scores]] = {}
+        for stream in STREAM_ORDER:
+            for bones in (False, True):
+                if self._done(stream, bones):
+                    found[(stream, bones)] = self.scores(stream, bones, which)
+        return found
+
     def metrics(self, stream: str, bones: bool = False) -> pd.DataFrame:
         """Per-epoch metrics of every trained run of a stream, one row per (seed, epoch)."""
         frames = []
@@ -164,7 +173,7 @@ class Companion:
         out = self.run_dir(stream, bones, seed)
         last = load_scores(out / LAST_SCORES)
         row: dict[str, Any] = {
-            "model": STREAM_TITLES[stream],
+            "model": TITLES[stream],
             "input": INPUTS[bones],
             "seed": "checkpoint" if seed == AUTHORS_SEED else seed,
             "epochs": np.nan,

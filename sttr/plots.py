@@ -77,30 +77,50 @@ def _heatmap_stack(
     ticks: np.ndarray,
     xticklabels: Sequence[str],
     yticklabels: Sequence[str],
-    cbar_label: str,
+    uniform: float,
+    span: float | None,
     panel: tuple[float, float],
     tick_fontsize: float,
     rotate_x: bool,
-    cmap: str,
+    ncols: int = 4,
 ) -> Figure:
-    """Draw (P, R, C) maps as P heatmaps on a shared colour scale with one colour bar."""
+    """Draw (P, L, L) attention maps as P heatmaps on one colour scale centred on uniform attention ``uniform``
+    (white; red above, blue below), spanning ``span`` either side (default: the largest deviation in ``w``).
+    In a grid only the outer panels carry tick labels: the panels share their rows and columns."""
     n = w.shape[0]
-    fig, axes, created = _axes_list(ax, n, ncols=4, panel=panel)
-    vmin, vmax = float(w.min()), float(w.max())  # the data's range: near-uniform maps still show structure
-    if vmax <= vmin:
-        vmax = vmin + 1.0
+    fig, axes, created = _axes_list(ax, n, ncols=ncols, panel=panel)
+    if span is None:
+        span = float(np.abs(w - uniform).max())
+    span = max(span, 1e-3 * uniform)  # a uniform map still gets a scale
+    columns = max(1, min(ncols, n)) if created else n
     image = None
-    for a, m, panel_title in zip(axes, w, panel_titles):
-        image = a.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest", aspect="auto")
-        a.set_xticks(ticks, labels=xticklabels, rotation=90 if rotate_x else 0, fontsize=tick_fontsize)
-        a.set_yticks(ticks, labels=yticklabels, fontsize=tick_fontsize)
-        a.set_xlabel(xlabel)
-        a.set_ylabel(ylabel)
-        a.set_title(panel_title)
-    fig.colorbar(image, ax=axes, label=cbar_label, shrink=0.9 if n > 1 else 1.0)
+    for i, (a, m, panel_title) in enumerate(zip(axes, w, panel_titles)):
+        image = a.imshow(m, cmap="RdBu_r", vmin=uniform - span, vmax=uniform + span, interpolation="nearest",
+                         aspect="auto")  # fmt: skip
+        first_column, last_row = i % columns == 0, i >= n - columns
+        a.set_xticks(ticks, labels=xticklabels if last_row or not created else [], rotation=90 if rotate_x else 0,
+                     fontsize=tick_fontsize)  # fmt: skip
+        a.set_yticks(ticks, labels=yticklabels if first_column or not created else [], fontsize=tick_fontsize)
+        if last_row or not created:
+            a.set_xlabel(xlabel)
+        if first_column or not created:
+            a.set_ylabel(ylabel)
+        a.set_title(panel_title, fontsize=10)
+    label = f"attention weight (white: uniform, {uniform:.3g})"
+    fig.colorbar(image, ax=axes, label=label, shrink=0.9 if n > 1 else 1.0)
     if n > 1 and created:
         fig.suptitle(title)
     return fig
+
+
+def _stack(weights, name: str) -> np.ndarray:
+    """(L, L) or (P, L, L) maps as (P, L, L); anything else is an error naming ``name``."""
+    w = _as_array(weights, name)
+    if w.ndim == 2:
+        w = w[None]  # (1, L, L)
+    if w.ndim != 3 or w.shape[1] != w.shape[2]:
+        raise ValueError(f"{name}: expected (V, V) or (N_h, V, V) maps, got shape {tuple(w.shape)}")
+    return w
 
 
 def plot_ssa_map(
@@ -108,22 +128,22 @@ def plot_ssa_map(
     joint_names: Sequence[str] = JOINT_NAMES,
     title: str = "SSA: joint-by-joint attention",
     ax=None,
-    cmap: str = "viridis",
+    panel_titles: Sequence[str] | None = None,
+    span: float | None = None,
 ) -> Figure:
-    """Heatmap of Spatial Self-Attention weights, query joints as rows, key joints as columns.
+    """Heatmap of Spatial Self-Attention weights, query joints as rows, key joints as columns, coloured by
+    their difference from uniform attention 1/V.
 
-    ``weights`` is (V, V) or (N_h, V, V); with heads, one panel per head on a shared colour scale.
+    ``weights`` is (V, V) or (P, V, V) (heads, or maps to compare), drawn on one shared scale; ``span`` fixes
+    it (e.g. to share it with another figure); ``panel_titles`` default to "head i".
     """
-    w = _as_array(weights, "weights")
-    if w.ndim == 2:
-        w = w[None]  # (1, V, V)
-    if w.ndim != 3 or w.shape[1] != w.shape[2]:
-        raise ValueError(f"weights: expected (V, V) or (N_h, V, V), got shape {tuple(w.shape)}")
-    heads, num_joints = w.shape[0], w.shape[1]
+    w = _stack(weights, "weights")
+    panels, num_joints = w.shape[0], w.shape[1]
     names = list(joint_names)
     if len(names) != num_joints:
         raise ValueError(f"joint_names: expected {num_joints} names (one per joint), got {len(names)}")
-    panel_titles = [title] if heads == 1 else [f"head {h + 1}" for h in range(heads)]
+    if panel_titles is None:
+        panel_titles = [title] if panels == 1 else [f"head {h + 1}" for h in range(panels)]
     return _heatmap_stack(
         w,
         title=title,
@@ -134,11 +154,11 @@ def plot_ssa_map(
         ticks=np.arange(num_joints),
         xticklabels=names,
         yticklabels=names,
-        cbar_label="attention weight",
-        panel=(5.6, 5.0),
+        uniform=1.0 / num_joints,
+        span=span,
+        panel=(4.6, 4.4),
         tick_fontsize=6.5,
         rotate_x=True,
-        cmap=cmap,
     )
 
 
@@ -147,25 +167,24 @@ def plot_tsa_map(
     title: str = "TSA: frame-by-frame attention",
     frame_stride: int = 1,
     ax=None,
-    cmap: str = "magma",
+    panel_titles: Sequence[str] | None = None,
+    span: float | None = None,
 ) -> Figure:
-    """Heatmap of Temporal Self-Attention weights over the T' frames a layer sees (query rows, key columns).
+    """Heatmap of Temporal Self-Attention weights over the T' frames a layer sees (query rows, key columns),
+    coloured by their difference from uniform attention 1/T'.
 
     ``frame_stride`` (the temporal stride before that layer) turns layer frames into input frame numbers.
-    ``weights`` is (T', T') or (N_h, T', T').
+    ``weights`` is (T', T') or (P, T', T'), drawn on one shared scale.
     """
     if frame_stride < 1:
         raise ValueError(f"frame_stride: expected a positive integer, got {frame_stride}")
-    w = _as_array(weights, "weights")
-    if w.ndim == 2:
-        w = w[None]  # (1, T', T')
-    if w.ndim != 3 or w.shape[1] != w.shape[2]:
-        raise ValueError(f"weights: expected (T', T') or (N_h, T', T'), got shape {tuple(w.shape)}")
-    heads, frames = w.shape[0], w.shape[1]
+    w = _stack(weights, "weights")
+    panels, frames = w.shape[0], w.shape[1]
     ticks = np.unique(np.linspace(0, frames - 1, num=min(frames, 9)).round().astype(int))
     labels = [str(int(t) * frame_stride) for t in ticks]
     unit = "input frame" if frame_stride == 1 else f"input frame (layer stride {frame_stride})"
-    panel_titles = [title] if heads == 1 else [f"head {h + 1}" for h in range(heads)]
+    if panel_titles is None:
+        panel_titles = [title] if panels == 1 else [f"head {h + 1}" for h in range(panels)]
     return _heatmap_stack(
         w,
         title=title,
@@ -176,11 +195,11 @@ def plot_tsa_map(
         ticks=ticks,
         xticklabels=labels,
         yticklabels=labels,
-        cbar_label="attention weight",
-        panel=(5.0, 4.4),
+        uniform=1.0 / frames,
+        span=span,
+        panel=(4.4, 4.0),
         tick_fontsize=8,
         rotate_x=False,
-        cmap=cmap,
     )
 
 
@@ -351,75 +370,75 @@ def _label_series(df: pd.DataFrame, label: str | None) -> pd.Series:
 def plot_per_class_gain(
     df: pd.DataFrame,
     highlight: Iterable[str] = (),
-    value: str | Sequence[str] | None = None,
-    label: str | None = None,
     title: str = "Per-class accuracy gain",
-    xlabel: str = "accuracy gain",
-    axes=None,
+    model: str = "model",
+    baseline: str = "baseline",
 ) -> Figure:
-    """Sorted horizontal bars of per-class gain, one panel per value column; ``highlight`` names are bold.
+    """Per-class gain of a model over a baseline (points, mean ± sd over seeds) as sorted bars, beside both
+    models' absolute per-class accuracy (%); ``highlight`` names are bold and coloured.
 
-    Labels come from ``label`` (else a class_name/class/name/action column, else the index); values
-    from ``value`` (else the ``gain`` column, else the only numeric column).
+    ``df`` is ``sttr.evaluation.findings.per_class_gains``' table: ``name``, ``gain mean``, ``gain sd``,
+    ``accuracy (%)``, ``baseline accuracy (%)`` and ``samples``.
     """
-    names = _label_series(df, label)
-    if value is None:
-        numeric = [c for c in df.select_dtypes("number").columns if c not in ("label", "index", "count")]
-        if "gain" in df.columns:
-            value = "gain"
-        elif len(numeric) == 1:
-            value = numeric[0]
-        else:
-            raise ValueError(f"value: name the gain column(s) to plot; numeric columns are {numeric}")
-    columns = [value] if isinstance(value, str) else list(value)
-    for c in columns:
-        if c not in df.columns:
-            raise ValueError(f"value: column {c!r} not in the table (columns: {list(df.columns)})")
+    need = {"name", "gain mean", "accuracy (%)", "baseline accuracy (%)"}
+    if not need <= set(df.columns):
+        raise ValueError(f"df: expected columns {sorted(need)}, got {list(df.columns)}")
     marked = set(highlight)
-    missing = marked - set(names)
+    missing = marked - set(df["name"])
     if missing:
         log.warning("highlight: classes not in the table: %s", sorted(missing))
-    n = len(df)
-    panel = (6.0, max(3.0, 0.17 * n + 1.4))
-    fig, axs, created = _axes_list(axes, len(columns), ncols=len(columns), panel=panel)
-    for a, column in zip(axs, columns):
-        gains = pd.Series(df[column].to_numpy(dtype=float), index=names.to_numpy())
-        gains = gains.sort_values(kind="stable")
-        colours = [
-            "tab:orange" if name in marked else ("tab:blue" if g >= 0 else "tab:red")
-            for name, g in gains.items()
-        ]
-        a.barh(np.arange(n), gains.to_numpy(), color=colours)
-        a.set_yticks(np.arange(n))
-        a.set_yticklabels(gains.index, fontsize=7 if n <= 60 else 5)
-        for tick in a.get_yticklabels():
-            if tick.get_text() in marked:
-                tick.set_fontweight("bold")
-        a.axvline(0.0, color="black", linewidth=0.8)
-        a.set_ylim(-0.6, n - 0.4)
-        a.set_xlabel(xlabel)
-        a.set_ylabel("action class")
-        a.set_title(title if len(columns) == 1 else column)
-        legend = [Patch(color="tab:blue", label="gain >= 0"), Patch(color="tab:red", label="gain < 0")]
-        if marked & set(gains.index):
-            legend.append(Patch(color="tab:orange", label="highlighted class"))
-        a.legend(handles=legend, loc="lower right", fontsize=8)
-    if created and len(columns) > 1:
-        fig.suptitle(title)
+    table = df.sort_values(["gain mean", "name"], kind="stable").reset_index(drop=True)  # largest gain on top
+    n = len(table)
+    labels = [f"{name} (n = {int(k)})" if "samples" in table else name for name, k in
+              zip(table["name"], table.get("samples", [0] * n))]  # fmt: skip
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, max(3.2, 0.3 * n + 1.6)), sharey=True,
+                                      layout="constrained", gridspec_kw={"width_ratios": [3, 2]})  # fmt: skip
+    y = np.arange(n)
+    gain = table["gain mean"].to_numpy(dtype=float)
+    sd = table["gain sd"].to_numpy(dtype=float) if "gain sd" in table else np.zeros(n)
+    colours = ["tab:orange" if name in marked else ("tab:blue" if g >= 0 else "tab:red")
+               for name, g in zip(table["name"], gain)]  # fmt: skip
+    left.barh(y, gain, xerr=np.nan_to_num(sd), color=colours, error_kw={"elinewidth": 0.8, "capsize": 2})
+    left.axvline(0.0, color="black", linewidth=0.8)
+    left.set_yticks(y, labels=labels, fontsize=7 if n <= 60 else 5)
+    for tick, name in zip(left.get_yticklabels(), table["name"]):
+        if name in marked:
+            tick.set_fontweight("bold")
+    left.set_ylim(-0.6, n - 0.4)
+    left.set_xlabel(f"{model} minus {baseline}, accuracy (points; bar = mean, line = ± sd over seeds)")
+    left.set_ylabel("action class")
+    handles = [Patch(color="tab:blue", label="gain ≥ 0"), Patch(color="tab:red", label="gain < 0")]
+    if marked & set(table["name"]):
+        handles.append(Patch(color="tab:orange", label="class the paper names"))
+    left.legend(handles=handles, loc="lower right", fontsize=7)
+    right.scatter(table["accuracy (%)"], y, marker="o", color="tab:green", label=model, zorder=3)
+    right.scatter(table["baseline accuracy (%)"], y, marker="|", s=80, color="black", label=baseline, zorder=3)
+    right.set_xlim(-2, 102)
+    right.set_xlabel("accuracy (%), mean over seeds")
+    right.grid(axis="x", alpha=0.3)
+    right.legend(loc="lower left", fontsize=7)
+    fig.suptitle(title)
     return fig
 
 
-_LOSS_COLUMNS = ("loss", "train_loss", "val_loss")
-_ACCURACY_COLUMNS = ("top1", "train_top1", "val_top1", "top5", "val_top5")
+_LOSS_COLUMNS = ("train_loss", "val_loss", "loss")
+_ACCURACY_COLUMNS = ("top1", "top5", "train_top1", "val_top1", "val_top5")
+# How a logged column is named in legends: the split and, for accuracy, top-1 or top-5.
+_CURVE_NAMES = {"train_loss": "train loss", "val_loss": "validation loss", "loss": "loss",
+                "top1": "validation top-1", "top5": "validation top-5", "train_top1": "train top-1",
+                "val_top1": "validation top-1", "val_top5": "validation top-5"}  # fmt: skip
+_CURVE_STYLES = {"train_loss": "-", "val_loss": "--", "loss": "-", "top1": "-", "top5": ":", "train_top1": "-.",
+                 "val_top1": "-", "val_top5": ":"}  # fmt: skip
 
 
 def _runs(metrics) -> dict[str, pd.DataFrame]:
-    """{run name: table} from a DataFrame (optional ``run`` column), a list of dicts, or a dict of those."""
+    """{run name: table} from a DataFrame (optional ``run`` or ``seed`` column), a list of dicts, or a dict."""
     if isinstance(metrics, Mapping):
         return {str(k): pd.DataFrame(v) for k, v in metrics.items()}
     frame = pd.DataFrame(metrics)
-    if "run" in frame.columns:
-        return {str(k): g for k, g in frame.groupby("run", sort=False)}
+    for key, prefix in (("run", ""), ("seed", "seed ")):
+        if key in frame.columns:
+            return {f"{prefix}{k}": g for k, g in frame.groupby(key, sort=False)}
     return {"run": frame}
 
 
@@ -431,9 +450,12 @@ def plot_curves(
     accuracy_columns: Sequence[str] = _ACCURACY_COLUMNS,
     axes=None,
 ) -> Figure:
-    """Loss and accuracy (and learning rate, when logged) against epoch for one or several runs.
+    """Loss (log axis), accuracy (%) and the learning rate (steps, as the trainer sets it per epoch) against
+    epoch for one or several runs: colours tell runs apart, line styles train from validation and top-1 from
+    top-5.
 
-    ``metrics``: a table or list of per-epoch dicts, a table with a ``run`` column, or {run: table}.
+    ``metrics``: a table or list of per-epoch dicts (accuracies as fractions, as ``metrics.jsonl`` logs them),
+    a table with a ``run`` or ``seed`` column, or {run: table}.
     """
     runs = _runs(metrics)
     if not runs or all(len(t) == 0 for t in runs.values()):
@@ -443,9 +465,9 @@ def plot_curves(
             raise ValueError(f"metrics ({name}): expected a {x!r} column, got {list(table.columns)}")
     present = set().union(*(t.columns for t in runs.values()))
     panels = [
-        ("loss", [c for c in loss_columns if c in present], "loss", False),
-        ("accuracy", [c for c in accuracy_columns if c in present], "accuracy", False),
-        ("learning rate", ["lr"] if "lr" in present else [], "learning rate", True),
+        ("loss", [c for c in loss_columns if c in present], "cross-entropy loss (log scale)"),
+        ("accuracy", [c for c in accuracy_columns if c in present], "accuracy (%)"),
+        ("learning rate", ["lr"] if "lr" in present else [], "learning rate (log scale)"),
     ]
     panels = [p for p in panels if p[1]]
     if not any(p[0] != "learning rate" for p in panels):
@@ -453,18 +475,23 @@ def plot_curves(
             f"metrics: no loss column {list(loss_columns)} and no accuracy column {list(accuracy_columns)} "
             f"among {sorted(present)}"
         )
-    fig, axs, created = _axes_list(axes, len(panels), ncols=len(panels), panel=(4.6, 3.6))
-    styles = ("-", "--", ":", "-.")
-    for a, (panel_name, columns, ylabel, log_scale) in zip(axs, panels):
+    fig, axs, created = _axes_list(axes, len(panels), ncols=len(panels), panel=(4.8, 3.8))
+    for a, (panel_name, columns, ylabel) in zip(axs, panels):
         for r, (run, table) in enumerate(runs.items()):
             colour = f"C{r % 10}"
-            for s, column in enumerate(columns):
+            if panel_name == "learning rate":  # the same schedule for every run: drawn once, as steps
+                if r == 0:
+                    a.step(table[x], table["lr"], where="post", color="0.3", label="learning rate")
+                continue
+            for column in columns:
                 if column not in table.columns:
                     continue
-                label = column if len(runs) == 1 else f"{run}: {column}"
-                a.plot(table[x], table[column], linestyle=styles[s % len(styles)], color=colour, marker="o",
-                       markersize=3, label=label)  # fmt: skip
-        if log_scale:
+                rows = table[[x, column]].dropna()  # validation is logged only on evaluated epochs
+                values = 100.0 * rows[column] if panel_name == "accuracy" else rows[column]
+                name = _CURVE_NAMES.get(column, column)
+                a.plot(rows[x], values, linestyle=_CURVE_STYLES.get(column, "-"), color=colour, marker="o",
+                       markersize=2.5, label=name if len(runs) == 1 else f"{run}: {name}")  # fmt: skip
+        if panel_name != "accuracy":
             a.set_yscale("log")
         a.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         a.set_xlabel(x)

@@ -97,7 +97,9 @@ def test_ssa_map_single_has_joint_names_and_colour_bar(tmp_path: Path) -> None:
     assert ax.get_title() == "SSA, layer 4, averaged heads"
     assert ax.get_xlabel() == "key joint (attended to)" and ax.get_ylabel() == "query joint"
     assert _tick_texts(ax, "x") == list(JOINT_NAMES) and _tick_texts(ax, "y") == list(JOINT_NAMES)
-    assert _colorbar_labels(fig) == ["attention weight"]
+    assert _colorbar_labels(fig) == ["attention weight (white: uniform, 0.04)"]
+    image = ax.images[0]
+    assert image.norm.vmin + image.norm.vmax == pytest.approx(2 / NUM_JOINTS)  # centred on uniform
     _check_saved(fig, tmp_path, "ssa")
 
 
@@ -106,7 +108,8 @@ def test_ssa_map_per_head_grid(tmp_path: Path) -> None:
     fig = plots.plot_ssa_map(weights, title="SSA heads")
     maps = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>"]
     assert [a.get_title() for a in maps] == ["head 1", "head 2"]
-    assert all("left hand" in _tick_texts(a, "y") for a in maps)
+    assert "left hand" in _tick_texts(maps[0], "y") and not any(_tick_texts(maps[1], "y"))  # shared rows
+    assert maps[0].images[0].norm.vmax == maps[1].images[0].norm.vmax
     assert fig.get_suptitle() == "SSA heads"
     assert len(_colorbar_labels(fig)) == 1  # one shared scale
     _check_saved(fig, tmp_path, "ssa_heads")
@@ -129,7 +132,7 @@ def test_tsa_map_frame_labels_follow_stride(tmp_path: Path) -> None:
     assert "query" in ax.get_ylabel() and "key" in ax.get_xlabel() and "stride 2" in ax.get_xlabel()
     labels = [int(t) for t in _tick_texts(ax, "x")]
     assert labels[0] == 0 and labels[-1] == 30 and all(v % 2 == 0 for v in labels)
-    assert _colorbar_labels(fig) == ["attention weight"]
+    assert _colorbar_labels(fig) == ["attention weight (white: uniform, 0.0625)"]
     _check_saved(fig, tmp_path, "tsa")
     with pytest.raises(ValueError, match="frame_stride"):
         plots.plot_tsa_map(_tsa_weights(4), frame_stride=0)
@@ -191,25 +194,25 @@ def test_attention_links(tmp_path: Path) -> None:
 def test_per_class_gain_sorted_and_highlighted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rng = np.random.default_rng(0)
     names = [f"action {i}" for i in range(12)]
-    df = pd.DataFrame({"class_name": names, "gain": rng.normal(0, 5, 12), "other": rng.normal(0, 5, 12)})
+    df = pd.DataFrame({"name": names, "gain mean": rng.normal(0, 5, 12), "gain sd": rng.uniform(0, 2, 12),
+                       "accuracy (%)": rng.uniform(50, 100, 12), "baseline accuracy (%)": rng.uniform(50, 100, 12),
+                       "samples": np.full(12, 35)})  # fmt: skip
     with caplog.at_level(logging.WARNING, logger="sttr.plots"):
-        fig = plots.plot_per_class_gain(
-            df, highlight=["action 3", "not a class"], value="gain", title="S-TR minus ST-GCN"
-        )
+        fig = plots.plot_per_class_gain(df, highlight=["action 3", "not a class"], title="S-TR minus ST-GCN",
+                                        model="S-TR", baseline="ST-GCN")  # fmt: skip
     assert "not a class" in caplog.text
-    ax = fig.axes[0]
-    labels = _tick_texts(ax, "y")
-    assert labels == list(df.sort_values("gain")["class_name"])  # ascending: the largest gain on top
-    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
-    assert bold == ["action 3"]
-    assert ax.get_xlabel() == "accuracy gain" and ax.get_ylabel() == "action class"
-    assert ax.get_title() == "S-TR minus ST-GCN"
+    left, right = fig.axes
+    labels = _tick_texts(left, "y")
+    assert labels == [f"{n} (n = 35)" for n in df.sort_values("gain mean")["name"]]  # the largest gain on top
+    bold = [t.get_text() for t in left.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == ["action 3 (n = 35)"]
+    assert left.get_xlabel().startswith("S-TR minus ST-GCN, accuracy (points")
+    assert right.get_xlabel() == "accuracy (%), mean over seeds"
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["S-TR", "ST-GCN"]
+    assert fig.get_suptitle() == "S-TR minus ST-GCN"
     _check_saved(fig, tmp_path, "gain")
-
-    both = plots.plot_per_class_gain(df, value=["gain", "other"], title="Gains")
-    assert [a.get_title() for a in both.axes] == ["gain", "other"] and both.get_suptitle() == "Gains"
-    with pytest.raises(ValueError, match="name the gain column"):
-        plots.plot_per_class_gain(df.rename(columns={"gain": "s_tr"}))  # two numeric columns, no "gain"
+    with pytest.raises(ValueError, match="expected columns"):
+        plots.plot_per_class_gain(df.drop(columns="accuracy (%)"))
 
 
 def test_curves_several_runs(tmp_path: Path) -> None:
@@ -223,11 +226,22 @@ def test_curves_several_runs(tmp_path: Path) -> None:
     titles = [a.get_title() for a in fig.axes]
     assert titles == ["loss", "accuracy", "learning rate"]
     assert all(a.get_xlabel() == "epoch" for a in fig.axes)
-    assert [a.get_ylabel() for a in fig.axes] == ["loss", "accuracy", "learning rate"]
+    assert [a.get_ylabel() for a in fig.axes] == [
+        "cross-entropy loss (log scale)", "accuracy (%)", "learning rate (log scale)"]
+    assert [a.get_yscale() for a in fig.axes] == ["log", "linear", "log"]
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["S-TR: train_loss", "T-TR: train_loss"]
+    assert legend == ["S-TR: train loss", "T-TR: train loss"]
+    accuracy = fig.axes[1].get_lines()[0]
+    assert accuracy.get_ydata()[0] == pytest.approx(100 * (1 - 1 / 3))  # fractions drawn as %
+    assert fig.axes[2].get_lines()[0].get_drawstyle() == "steps-post" and len(fig.axes[2].get_lines()) == 1
     assert fig.get_suptitle() == "mini profile"
     _check_saved(fig, tmp_path, "curves")
+
+    seeds = pd.DataFrame([{"epoch": r["epoch"], "train_loss": r["train_loss"], "top1": r["val_top1"], "top5": 0.9,
+                           "seed": s} for s in (1, 2) for r in log_of(s)])
+    legend = [t.get_text() for t in plots.plot_curves(seeds).axes[1].get_legend().get_texts()]
+    assert legend == ["seed 1: validation top-1", "seed 1: validation top-5", "seed 2: validation top-1",
+                      "seed 2: validation top-5"]  # fmt: skip
 
     table = pd.DataFrame(log_of(1.0)).drop(columns="lr")
     assert len(plots.plot_curves(table).axes) == 2

@@ -1,0 +1,172 @@
+"""Results over seeds: mean and spread, the paper's fusion per seed pair beside the same-stream ensemble control,
+and per-class accuracy and gains over seeds.
+
+Accuracies here are in percent. A stream trained with seeds s_1..s_n gives n values; the standard deviation is
+the sample one (n - 1 in the denominator), undefined for one seed. Two streams are fused seed by seed
+(S-TR seed s_i with T-TR seed s_i); the ensemble control fuses two seeds of one stream (s_i with s_i+1,
+cyclically), so both kinds of pair use every run equally often.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sttr.evaluation.metrics import confusion_matrix, per_class_accuracy
+from sttr.evaluation.scores import Scores, fuse_scores
+
+Pair = tuple[int, int]
+TITLES = {"stgcn": "ST-GCN", "spatial": "S-TR", "temporal": "T-TR", "fused": "ST-TR"}
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Values over seeds (or seed pairs): their mean, sample standard deviation and count."""
+
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values)) if self.values else math.nan
+
+    @property
+    def sd(self) -> float:
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else math.nan
+
+    def __str__(self) -> str:
+        if not self.values:
+            return "not run"
+        if self.n == 1:
+            return f"{self.mean:.1f} (n = 1)"
+        return f"{self.mean:.1f} ± {self.sd:.1f} (n = {self.n})"
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """``Spread`` of a sequence of numbers."""
+    return Spread(tuple(float(v) for v in values))
+
+
+def top1(scores: Mapping[int, Scores]) -> Spread:
+    """Top-1 accuracy (%) of each seed's scores."""
+    return spread([100.0 * s.top1() for s in scores.values()])
+
+
+def seed_pairs(seeds_a: Sequence[int], seeds_b: Sequence[int] | None = None) -> list[Pair]:
+    """Seed pairs to fuse: two streams seed by seed (``seeds_b`` given), or two seeds of one stream, each seed
+    with the next one cyclically (none for a single seed; one pair for two seeds)."""
+    a = sorted(seeds_a)
+    if seeds_b is not None:
+        b = sorted(seeds_b)
+        return list(zip(a, b))
+    if len(a) < 2:
+        return []
+    return [(a[i], a[(i + 1) % len(a)]) for i in range(len(a) if len(a) > 2 else 1)]
+
+
+def fuse_pairs(a: Mapping[int, Scores], b: Mapping[int, Scores] | None = None) -> dict[Pair, Scores]:
+    """The paper's fusion (sum of softmax scores) of each seed pair: two streams, or two seeds of stream ``a``."""
+    pairs = seed_pairs(list(a), None if b is None else list(b))
+    other = a if b is None else b
+    return {(i, j): fuse_scores([a[i], other[j]]) for i, j in pairs}
+
+
+def fusion_gain(a: Mapping[int, Scores], b: Mapping[int, Scores] | None = None) -> tuple[Spread, Spread]:
+    """Top-1 (%) of the fused seed pairs, and their gain over the better run of each pair (points)."""
+    other = a if b is None else b
+    fused = fuse_pairs(a, b)
+    acc = [100.0 * s.top1() for s in fused.values()]
+    gain = [f - 100.0 * max(a[i].top1(), other[j].top1()) for f, (i, j) in zip(acc, fused)]
+    return spread(acc), spread(gain)
+
+
+# Runs by (stream, bones) -> seed -> validation scores (of the last epoch, as reported).
+Runs = Mapping[tuple[str, bool], Mapping[int, Scores]]
+
+
+def stream_runs(runs: Runs, stream: str, bones: bool = False) -> Mapping[int, Scores]:
+    """The runs of one stream, or for ``"fused"`` the paper's ST-TR: S-TR + T-TR fused seed by seed; empty when
+    not run."""
+    if stream == "fused":
+        s, t = runs.get(("spatial", bones), {}), runs.get(("temporal", bones), {})
+        return fuse_pairs(s, t) if s and t else {}
+    return runs.get((stream, bones), {})
+
+
+def per_class_over_seeds(scores: Mapping[int, Scores]) -> pd.DataFrame:
+    """Per-class accuracy (%) of each seed: columns ``label, name, samples`` and one column per seed."""
+    table = None
+    for seed, s in scores.items():
+        acc = per_class_accuracy(s.scores, s.labels, s.class_names)
+        if table is None:
+            table = acc[["label", "name", "samples"]].copy()
+        table[seed] = 100.0 * acc["accuracy"].to_numpy()
+    return table
+
+
+def per_class_gains(model: Mapping[int, Scores], baseline: Mapping[int, Scores]) -> pd.DataFrame:
+    """Per-class gain (points) of ``model`` over ``baseline``, seed by seed: mean, sd, n and the rank of each
+    class (1 = the largest mean gain), with both models' mean per-class accuracy (%)."""
+    a, b = per_class_over_seeds(model), per_class_over_seeds(baseline)
+    pairs = seed_pairs(list(model), list(baseline))
+    gains = np.stack([a[i].to_numpy() - b[j].to_numpy() for i, j in pairs], axis=1)  # (K, pairs)
+    out = a[["label", "name", "samples"]].copy()
+    out["accuracy (%)"] = a[list(model)].mean(axis=1)
+    out["baseline accuracy (%)"] = b[list(baseline)].mean(axis=1)
+    out["gain mean"] = gains.mean(axis=1)
+    out["gain sd"] = gains.std(axis=1, ddof=1) if gains.shape[1] > 1 else np.nan
+    out["n"] = gains.shape[1]
+    out["rank"] = out["gain mean"].rank(ascending=False, method="min").astype(int)
+    return out.sort_values(["rank", "label"]).reset_index(drop=True)
+
+
+def summed_confusion(scores: Mapping[int, Scores]) -> np.ndarray:
+    """(K, K) counts summed over seeds: rows = true class, columns = predicted class."""
+    first = next(iter(scores.values()))
+    k = first.num_classes
+    return sum(confusion_matrix(s.scores, s.labels, k) for s in scores.values())
+
+
+def seed_summary(run_table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean ± sd over seeds of a run table (``Companion.run_table``) per model and input: top-1 and top-5 of the
+    last epoch, and top-1 of the best epoch. Returns (numbers for the CSV, cells for display)."""
+    numbers, display = [], []
+    columns = ("top-1 last (%)", "top-5 last (%)", "top-1 best (%)")
+    trained = run_table[run_table["seed"] != "checkpoint"] if len(run_table) else run_table
+    for (model, inputs), group in trained.groupby(["model", "input"], sort=False):
+        num: dict[str, object] = {"model": model, "input": inputs, "n": len(group)}
+        show: dict[str, object] = {"model": model, "input": inputs}
+        for column in columns:
+            s = spread(group[column].dropna())
+            num[f"{column} mean"], num[f"{column} sd"] = s.mean, s.sd
+            show[column] = str(s)
+        numbers.append(num)
+        display.append(show)
+    return pd.DataFrame(numbers), pd.DataFrame(display)
+
+
+def fusion_table(runs: Runs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paper's two-stream fusion beside the ensemble control: top-1 (%) of S-TR + T-TR (seed by seed) and of
+    two seeds of one stream, with the gain over the better run of each pair. Returns (numbers, display)."""
+    combos = [("ST-TR (S-TR + T-TR)", runs.get(("spatial", False), {}), runs.get(("temporal", False), {}))]
+    combos += [(f"{TITLES[s]} + {TITLES[s]} (two seeds)", runs.get((s, False), {}), None)
+               for s in ("stgcn", "spatial", "temporal")]  # fmt: skip
+    numbers, display = [], []
+    for name, a, b in combos:
+        if not a or (b is not None and not b):
+            continue
+        acc, gain = fusion_gain(a, b)
+        if not acc.n:
+            continue
+        numbers.append({"fusion": name, "pairs": acc.n, "top-1 mean": acc.mean, "top-1 sd": acc.sd,
+                        "gain mean": gain.mean, "gain sd": gain.sd})  # fmt: skip
+        display.append({"fusion": name, "top-1 (%)": str(acc), "gain over the better run of the pair (points)": str(gain)})
+    return pd.DataFrame(numbers), pd.DataFrame(display)
+
