@@ -153,7 +153,13 @@ def _evaluate(
     and the duplicates a DistributedSampler pads with are dropped."""
     tc = cfg.train
     loader = make_loader(
-        val_ds, tc.batch_size, shuffle=False, seed=tc.seed, num_workers=cfg.data.num_workers, distributed=env.enabled
+        val_ds,
+        tc.batch_size,
+        shuffle=False,
+        seed=tc.seed,
+        num_workers=cfg.data.num_workers,
+        distributed=env.enabled,
+        pin_memory=device.type == "cuda",
     )
     n_batches = len(loader) if tc.max_batches is None else min(len(loader), tc.max_batches)
     model.eval()
@@ -322,6 +328,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
             seed=(tc.seed * 1000 + epoch) % 2**31,  # a fresh, reproducible order each epoch (also after resume)
             num_workers=cfg.data.num_workers,
             distributed=env.enabled,
+            pin_memory=device.type == "cuda",  # non_blocking copies below are asynchronous only from pinned memory
         )
         if hasattr(loader.sampler, "set_epoch"):
             loader.sampler.set_epoch(epoch)
