@@ -108,12 +108,16 @@ def main() -> None:
 
     torch.set_num_threads(1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, torch {torch.__version__}, numpy {np.__version__}, "
-          f"python {platform.python_version()}, load average {load:.1f}, "
-          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    print(
+        f"machine: {cpu_model()}, {os.cpu_count()} CPUs, torch {torch.__version__}, numpy {np.__version__}, "
+        f"python {platform.python_version()}, load average {load:.1f}, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
     mb = args.samples * 3 * args.frames * 25 * 2 * 4 / 1e6
-    print(f"split: {args.samples} samples (3, {args.frames}, 25, 2) float32, {mb:.0f} MB memory-mapped; "
-          f"batch {args.batch_size}, shuffled; {args.limit} samples timed per pass after the start-up batches")  # fmt: skip
+    print(
+        f"split: {args.samples} samples (3, {args.frames}, 25, 2) float32, {mb:.0f} MB memory-mapped; "
+        f"batch {args.batch_size}, shuffled; {args.limit} samples timed per pass after the start-up batches"
+    )
     header = f"| {'data':10} | {'workers':>7} | {'cache':5} | {'samples/s':>9} | {'samples/s per worker':>20} |"
     print(header)
     print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
@@ -127,9 +131,12 @@ def main() -> None:
                         drop_from_page_cache(path)
                     rate = loader_rate(folder, modality, workers, args.batch_size, args.limit)
                     per_worker = rate / max(workers, 1)
-                    print(f"| {modality:10} | {workers:7d} | {cache:5} | {rate:9.0f} | {per_worker:20.0f} |", flush=True)
+                    print(
+                        f"| {modality:10} | {workers:7d} | {cache:5} | {rate:9.0f} | {per_worker:20.0f} |", flush=True
+                    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average at the end: {load:.1f} (workers 0: the main process reads; per worker = samples/s / max(workers, 1))")
+    print(f"load average at the end: {load:.1f}")
+    print("workers 0: the main process reads; samples/s per worker = samples/s / max(workers, 1)")
 
 
 if __name__ == "__main__":

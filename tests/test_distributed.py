@@ -1,4 +1,4 @@
-"""DDP helpers: torchrun's environment is read correctly, a plain process needs no process group, a torchrun one joins one."""
+"""DDP helpers: torchrun's environment is read, a plain process needs no process group, a torchrun one joins one."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def test_a_single_torchrun_process_joins_a_group_of_one(monkeypatch):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    torchrun_env = {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
-    for key, value in torchrun_env.items():
+    torchrun_env = {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"}
+    for key, value in {**torchrun_env, "MASTER_PORT": str(port)}.items():
         monkeypatch.setenv(key, value)
     env = setup(torch.device("cpu"))
     try:

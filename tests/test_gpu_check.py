@@ -15,14 +15,37 @@ from benchmarks import gpu_check as gc
 from sttr.experiment import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--device", "cpu", "--quick", "--preset", "small", "--batch-size", "2", "--frames", "8", "--workers", "1",
-        "--split-samples", "40", "--amp", "fp32", "--no-compile", "--budget-scale", "30"]  # fmt: skip
+TINY = [
+    "--device",
+    "cpu",
+    "--quick",
+    "--preset",
+    "small",
+    "--batch-size",
+    "2",
+    "--frames",
+    "8",
+    "--workers",
+    "1",
+    "--split-samples",
+    "40",
+    "--amp",
+    "fp32",
+    "--no-compile",
+    "--budget-scale",
+    "30",
+]
 
 
 def test_without_a_gpu_it_says_so_in_one_line_and_exits_0(tmp_path):
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--json", str(tmp_path / "r.json")],
-                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--json", str(tmp_path / "r.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count("\n") == 1 and "no CUDA GPU" in proc.stdout
     assert not (tmp_path / "r.json").exists()
@@ -60,8 +83,18 @@ def test_train_command_is_a_valid_config_and_torchrun_adds_one_process(tmp_path)
     cmd = gc.train_command(settings, gc.torch.device("cpu"), tmp_path / "split", tmp_path / "out", 14, torchrun=False)
     config, overrides = cmd[cmd.index("--config") + 1], [c for c in cmd if "=" in c]
     cfg = load_config(config, overrides)
-    assert (cfg.train.epochs, cfg.train.device, cfg.train.amp, cfg.train.batch_size) == (gc.RUN_EPOCHS, "cpu", "bf16", 2)
-    assert (cfg.model.num_classes, cfg.data.num_workers, cfg.data.window, cfg.out_dir) == (14, 3, 8, str(tmp_path / "out"))
+    assert (cfg.train.epochs, cfg.train.device, cfg.train.amp, cfg.train.batch_size) == (
+        gc.RUN_EPOCHS,
+        "cpu",
+        "bf16",
+        2,
+    )
+    assert (cfg.model.num_classes, cfg.data.num_workers, cfg.data.window, cfg.out_dir) == (
+        14,
+        3,
+        8,
+        str(tmp_path / "out"),
+    )
     ddp = gc.train_command(settings, gc.torch.device("cpu"), tmp_path / "split", tmp_path / "out", 14, torchrun=True)
     assert ddp[1:7] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1", "-m"]
     assert [c for c in ddp[7:] if not c.startswith("name=")] == [c for c in cmd[2:] if not c.startswith("name=")]
@@ -86,18 +119,37 @@ def test_estimates_loader_share_and_workers():
 
 def _report(bf16_status: str) -> dict:
     def preset(stream, inp, precision, train):
-        return {"item": f"{stream} {inp} {precision}", "status": "ok", "stream": stream, "input": inp, "precision": precision,
-                "train_samples_per_s": train, "eval_samples_per_s": 3 * train, **gc.epoch_estimate(train, 3 * train)}  # fmt: skip
+        return {
+            "item": f"{stream} {inp} {precision}",
+            "status": "ok",
+            "stream": stream,
+            "input": inp,
+            "precision": precision,
+            "train_samples_per_s": train,
+            "eval_samples_per_s": 3 * train,
+            **gc.epoch_estimate(train, 3 * train),
+        }
 
-    rows = [preset("spatial", "joints", "fp32", 400), preset("spatial", "joints", "bf16", 800),
-            preset("spatial", "bones", "fp32", 100), preset("spatial", "bones", "bf16", 250)]  # fmt: skip
-    compiled = [preset("spatial", "joints", "bf16+compile", 1000), {**preset("spatial", "bones", "bf16+compile", 900), "status": "failed"}]
-    loaders = [{"item": "l", "status": "ok", "kind": "loader", "modality": m, "workers": w, "samples_per_s_per_worker": r}
-               for m, w, r in (("joint", 1, 1000), ("joint", 8, 700), ("joint_bone", 1, 300))]  # fmt: skip
-    sections = {"bf16": {"status": bf16_status, "rows": [], "error": None},
-                "presets": {"status": "ok", "rows": rows, "error": None},
-                "compile": {"status": "failed", "rows": compiled, "error": None},
-                "train_run": {"status": "ok", "rows": loaders, "error": "RuntimeError: boom"}}  # fmt: skip
+    rows = [
+        preset("spatial", "joints", "fp32", 400),
+        preset("spatial", "joints", "bf16", 800),
+        preset("spatial", "bones", "fp32", 100),
+        preset("spatial", "bones", "bf16", 250),
+    ]
+    compiled = [
+        preset("spatial", "joints", "bf16+compile", 1000),
+        {**preset("spatial", "bones", "bf16+compile", 900), "status": "failed"},
+    ]
+    loaders = [
+        {"item": "l", "status": "ok", "kind": "loader", "modality": m, "workers": w, "samples_per_s_per_worker": r}
+        for m, w, r in (("joint", 1, 1000), ("joint", 8, 700), ("joint_bone", 1, 300))
+    ]
+    sections = {
+        "bf16": {"status": bf16_status, "rows": [], "error": None},
+        "presets": {"status": "ok", "rows": rows, "error": None},
+        "compile": {"status": "failed", "rows": compiled, "error": None},
+        "train_run": {"status": "ok", "rows": loaders, "error": "RuntimeError: boom"},
+    }
     return {"sections": sections}
 
 
@@ -117,7 +169,9 @@ def test_recommendation_takes_the_fastest_setting_that_passed():
     only_joints_compiled = _report("ok")  # bones: no compile row; the presets measured in every setting decide
     only_joints_compiled["sections"]["compile"]["rows"].pop()
     only_joints_compiled["sections"]["presets"]["rows"] += [
-        {**r, "stream": "temporal"} for r in only_joints_compiled["sections"]["presets"]["rows"] if r["input"] == "bones"
+        {**r, "stream": "temporal"}
+        for r in only_joints_compiled["sections"]["presets"]["rows"]
+        if r["input"] == "bones"
     ]
     gc.summarize(only_joints_compiled)
     assert only_joints_compiled["recommendation"]["overrides"][:2] == ["train.amp=bf16", "train.compile=true"]
@@ -131,7 +185,10 @@ def test_report_is_written_after_every_row(tmp_path):
     report.open("presets", 80)
     report.add("presets", {"item": "a", "status": "ok", "value": float("nan")})
     on_disk = json.loads((tmp_path / "r.json").read_text())
-    assert on_disk["sections"]["presets"]["status"] == "running" and on_disk["sections"]["presets"]["rows"][0]["value"] is None
+    assert (
+        on_disk["sections"]["presets"]["status"] == "running"
+        and on_disk["sections"]["presets"]["rows"][0]["value"] is None
+    )
     report.add("presets", gc.skipped("b", "budget spent"))
     report.close("presets", gc.section_status(report.rows("presets"), None), 1.0, None)
     assert json.loads((tmp_path / "r.json").read_text())["sections"]["presets"]["status"] == "partial"
@@ -152,9 +209,11 @@ def test_a_timed_out_run_is_killed_with_its_children(tmp_path):
     """As torchrun's worker would be: nothing of a timed-out trainer is left running (on the GPU)."""
     pid_file = tmp_path / "child.pid"
     child = "import time; time.sleep(60)"
-    parent = f"import pathlib, subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', {child!r}], " \
-             "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); " \
-             f"pathlib.Path({str(pid_file)!r}).write_text(str(p.pid)); time.sleep(60)"  # fmt: skip
+    parent = (
+        f"import pathlib, subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', {child!r}], "
+        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(p.pid)); time.sleep(60)"
+    )
     returncode, _ = gc.run_process([sys.executable, "-c", parent], dict(os.environ), timeout=3)
     assert returncode is None
     stat = Path(f"/proc/{pid_file.read_text()}/stat")
