@@ -23,7 +23,7 @@ class DistEnv:
 
     @property
     def enabled(self) -> bool:
-        """True when running under torchrun with more than zero peers (a process group exists)."""
+        """True when this process is one of a torchrun job (a process group exists, possibly of one)."""
         return self.world_size > 1 or dist.is_initialized()
 
     @property
@@ -32,9 +32,14 @@ class DistEnv:
         return self.rank == 0
 
 
+def launched_by_torchrun() -> bool:
+    """True when torchrun started this process (its RANK and WORLD_SIZE are set), whatever the number of processes."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
 def env_from_torchrun() -> DistEnv:
     """Read RANK / WORLD_SIZE / LOCAL_RANK as set by torchrun; defaults describe a single process."""
-    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+    if not launched_by_torchrun():
         return DistEnv()
     return DistEnv(
         rank=int(os.environ["RANK"]),
@@ -44,9 +49,12 @@ def env_from_torchrun() -> DistEnv:
 
 
 def setup(device: torch.device) -> DistEnv:
-    """Join the process group when launched by torchrun (NCCL on CUDA, gloo on CPU); return this process's place."""
+    """Join the process group when launched by torchrun (NCCL on CUDA, gloo on CPU); return this process's place.
+
+    ``torchrun --nproc_per_node 1`` joins a group of one, so that it runs the same DDP code as several processes.
+    """
     env = env_from_torchrun()
-    if env.world_size > 1 and not dist.is_initialized():
+    if launched_by_torchrun() and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)

@@ -142,7 +142,13 @@ def _evaluate(
     with the validation loss and top-1 / top-5."""
     tc = cfg.train
     loader = make_loader(
-        val_ds, tc.batch_size, shuffle=False, seed=tc.seed, num_workers=cfg.data.num_workers, distributed=env.enabled
+        val_ds,
+        tc.batch_size,
+        shuffle=False,
+        seed=tc.seed,
+        num_workers=cfg.data.num_workers,
+        distributed=env.enabled,
+        pin_memory=device.type == "cuda",
     )
     local = infer(model, loader, device, tc.amp, tc.max_batches, progress and env.is_main)
     index, logits = gather(*local, env)  # (N_val,), (N_val, K)
@@ -298,6 +304,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
             seed=(tc.seed * 1000 + epoch) % 2**31,  # a fresh, reproducible order each epoch (also after resume)
             num_workers=cfg.data.num_workers,
             distributed=env.enabled,
+            pin_memory=device.type == "cuda",  # non_blocking copies below are asynchronous only from pinned memory
         )
         if hasattr(loader.sampler, "set_epoch"):
             loader.sampler.set_epoch(epoch)

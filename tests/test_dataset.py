@@ -103,3 +103,10 @@ def test_loader_is_reproducible(split_dir, workers):
     assert not torch.equal(first[1][np.argsort(first[0])], second[1][np.argsort(second[0])])  # new augmentation
     batch = next(iter(make_loader(ds, 4, shuffle=False, seed=0, drop_last=True)))
     assert batch[0].shape == (4, 3, 16, 25, 2) and batch[1].dtype == torch.int64
+
+
+def test_loader_pins_memory_only_when_asked(split_dir):
+    """The trainer asks for pinned batches on CUDA (asynchronous copies); the default leaves them pageable."""
+    ds = SkeletonDataset.from_dir(split_dir, "train")
+    assert not make_loader(ds, 4, shuffle=False, seed=0).pin_memory
+    assert make_loader(ds, 4, shuffle=False, seed=0, pin_memory=True).pin_memory

@@ -151,11 +151,13 @@ def make_loader(
     num_workers: int = 0,
     drop_last: bool = False,
     distributed: bool = False,
+    pin_memory: bool = False,
 ) -> DataLoader:
     """A ``DataLoader`` whose order and augmentations follow ``seed`` (torch.Generator + worker_init_fn).
 
     With ``distributed``, a ``DistributedSampler`` shards the data (call ``loader.sampler.set_epoch``
-    every epoch) and each rank's workers get their own seeds.
+    every epoch) and each rank's workers get their own seeds. ``pin_memory`` (for a CUDA device) puts
+    batches in page-locked memory, so that ``.to(device, non_blocking=True)`` copies asynchronously.
     """
     generator = torch.Generator()
     sampler = None
@@ -177,4 +179,5 @@ def make_loader(
         generator=generator,
         worker_init_fn=_seed_worker,
         persistent_workers=False,
+        pin_memory=pin_memory,
     )

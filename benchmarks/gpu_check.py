@@ -1,0 +1,1329 @@
+"""One prepared check of the CUDA path: does it compute what the CPU computes, how fast is it, what to recommend.
+
+    python benchmarks/gpu_check.py                    # one GPU: 5-8 minutes; results in gpu_check.json
+    python benchmarks/gpu_check.py --quick            # fewer steps, compile of one preset only: about 3 minutes
+    python benchmarks/gpu_check.py --json PATH        # where the JSON goes
+    python benchmarks/gpu_check.py --device cpu --quick --preset small --batch-size 2 --frames 16 \\
+        --split-samples 40 --workers 1 --no-compile   # the same sections on a CPU at tiny sizes (seconds)
+
+Runs from a checkout without installing the package. Without a CUDA GPU (and ``--device cuda``, the default)
+it prints one line and exits 0. Progress goes to stderr; at the end one table goes to stdout. Exit status 1
+when a check failed.
+
+Sections, each independent (a failure is recorded with its error and the next section runs) and each with a
+time budget (items left when it is spent are recorded as skipped); estimates for one H200/H100-class GPU:
+
+  reference  (40 s; < 30 s)  every reference tensor (tests/data/**/manifest.json) on the device in float32 and
+                             float64, explicit and fused attention, compared as tests/test_official.py does
+                             (atol 1e-5), with TF32 off
+  attention  (10 s; < 5 s)   fused == explicit attention (attend with and without the DropAttention mask,
+                             SSA/TSA units in train and eval mode), as tests/test_attention.py, TF32 off
+  bf16       (10 s; < 5 s)   bf16 autocast logits of the reference configurations against the float32 ones:
+                             max |difference| <= 0.05 x max(1, max |logit|)
+  presets    (80 s; 30-60 s) a training step (SGD, cross-entropy) and an evaluation pass of each paper preset
+                             (S-TR, T-TR, ST-GCN; joints and joints + bones) at batch 32, T = 300, random
+                             input: fp32 (torch's defaults, TF32 convolutions) and bf16 samples/s, peak memory
+  compile    (120 s; 60-90 s per preset) the same with torch.compile and bf16; compile time reported apart;
+                             compiled eval logits against eager within the bf16 tolerance; presets are
+                             skipped once the budget cannot hold another compile
+  train_run  (110 s; 40-70 s) a synthetic NTU-sized split (prepared here, (N, 3, 300, 25, 2), 14 classes);
+                             the DataLoader alone over it (1 and N workers, joints and joints + bones);
+                             ``python -m sttr train`` for 2 epochs with train.device=cuda train.amp=bf16
+                             and N workers; the loader's share of step time
+  torchrun   (60 s; 30-40 s) the same run under ``torchrun --standalone --nproc_per_node 1`` (DDP, NCCL)
+
+The estimates of an NTU-60 X-Sub epoch (40,091 training + 16,487 validation samples) and of the paper's
+120 epochs come from the measured samples/s; the recommendation is the fastest setting that passed its checks.
+
+JSON (format ``sttr-gpu-check/1``), rewritten after every measurement, so that a killed run leaves what it had::
+
+    {
+      "format": "sttr-gpu-check/1", "started": str, "finished": str | null, "interrupted": bool,
+      "argv": [str], "environment": {"torch", "python", "cpu", "cpu_count", "device", "gpu", "gpu_memory_gib",
+                                     "capability", "cuda", "cudnn", "fp32_precision": {...}},
+      "settings": {"device", "quick", "preset", "batch_size", "frames", "warmup", "steps", "workers",
+                   "split_samples", "amp", "compile", "compile_presets", "budget_scale"},
+      "sections": {NAME: {"status": "running" | "ok" | "partial" | "skipped" | "failed", "seconds": float,
+                          "budget_s": float, "error": str | null,
+                          "rows": [{"item": str, "status": "ok" | "failed" | "skipped", "detail": str, ...}]}},
+      "estimates": [{"stream", "input", "precision", "train_samples_per_s", "eval_samples_per_s",
+                     "epoch_s", "run_h"}],
+      "recommendation": {"per_preset": {"spatial/joints": {"precision", "overrides", "train_samples_per_s",
+                                                           "speedup_over_fp32", "measured": [str]}},
+                         "overrides": [str], "num_workers": int | null, "basis": str}
+    }
+
+Fields of the rows beyond item, status and detail, by section:
+  reference  reference, variants: [{dtype, path: "explicit" | "fused", max_abs_diff: {logits_eval, logits_train,
+             loss, grads (float64)}, gradient_keys_match, grad_norm_violations: [str], ok}]
+  attention  check, max_abs_diff: {dtype: float}, tolerance: {dtype: float}
+  bf16       reference, max_abs_diff_eval, max_abs_diff_train, tolerance, top1_agreement
+  presets    stream, input: "joints" | "bones", precision: "fp32" | "bf16", train_samples_per_s,
+             eval_samples_per_s, peak_memory_gib, epoch_s, run_h; on CUDA train_gflop_per_sample, train_tflops
+  compile    the same with precision "bf16+compile", and compile_train_s, compile_eval_s,
+             max_abs_diff_vs_eager, tolerance
+  train_run  kind "split": train_samples, val_samples, classes, seconds; kind "loader": modality, workers,
+             samples_per_s, samples_per_s_per_worker; kind "run": command, returncode, wall_s, train_samples,
+             val_samples, epoch_seconds: [float], top1, log_tail (when it failed); kind "loader_share": method,
+             loader_samples_per_s, model_train_samples_per_s, headroom, wait_share_from_rates, keeps_up, epoch_s,
+             model_only_epoch_s, overhead_s, overhead_share
+  torchrun   as a "run" row, and ddp (the trainer logged its DDP wrapper), epoch_ratio_vs_plain
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import json
+import logging
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for _folder in (ROOT, HERE):  # this checkout's sttr without `pip install -e .` (an offline GPU machine); bench_loader
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+from bench_loader import cpu_model, loader_rate  # noqa: E402
+from sttr.data.prepare import prepare_ntu  # noqa: E402
+from sttr.data.synthetic import generate  # noqa: E402
+from sttr.models import ModelConfig, build_model  # noqa: E402
+from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend  # noqa: E402
+from sttr.models.official import load_official  # noqa: E402
+
+logger = logging.getLogger("gpu_check")
+
+FORMAT = "sttr-gpu-check/1"
+DATA = ROOT / "tests" / "data"
+CONFIG = ROOT / "configs" / "ntu60-xsub" / "spatial.yaml"
+NTU60_XSUB_TRAIN = 40_091
+NTU60_XSUB_VAL = 16_487
+EPOCHS = 120
+SYNTHETIC_FILES = 3360  # the full synthetic set: 40 performers x 3 cameras x 2 replications x 14 classes
+RUN_EPOCHS = 2  # the second epoch is timed: the first carries CUDA's and cuDNN's start-up
+PRESETS = (
+    ("spatial", False),
+    ("temporal", False),
+    ("stgcn", False),
+    ("spatial", True),
+    ("temporal", True),
+    ("stgcn", True),
+)
+SECTIONS = ("reference", "attention", "bf16", "presets", "compile", "train_run", "torchrun")
+BUDGET_S = {
+    "reference": 40,
+    "attention": 10,
+    "bf16": 10,
+    "presets": 80,
+    "compile": 120,
+    "train_run": 110,
+    "torchrun": 60,
+}
+REFERENCE_ATOL = 1e-5  # tests/test_official.py
+EQUAL_TOL = {torch.float32: 1e-5, torch.float64: 1e-7}  # atol and rtol of fused == explicit
+BF16_TOL = 0.05  # of max(1, max |logit|): bf16 keeps 8 significant bits; the CPU's autocast differs by up to 1.7 %
+COMPILE_GUESS_S = 90.0  # one preset's train + eval compile before any was measured
+OVERRIDES = {"fp32": [], "bf16": ["train.amp=bf16"], "bf16+compile": ["train.amp=bf16", "train.compile=true"]}
+LOADER_HEADROOM = 1.25  # workers to feed 1.25x the fastest training rate
+DDP_LOG = "DDP: "  # the trainer logs this when it wraps the model in DistributedDataParallel
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the run measures, and at which sizes (the CLI's options)."""
+
+    device: str = "cuda"
+    quick: bool = False
+    preset: str = "paper"
+    batch_size: int = 32
+    frames: int = 300
+    warmup: int = 2
+    steps: int = 5
+    workers: int = 8
+    split_samples: int | None = None
+    amp: str = "bf16"
+    compile: bool = True
+    compile_presets: int = len(PRESETS)
+    budget_scale: float = 1.0
+
+
+class Budget:
+    """A section's time allowance in seconds, counted from its creation."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def spent(self) -> bool:
+        return self.left() <= 0
+
+
+def plain(obj: Any) -> Any:
+    """JSON-safe copy: non-finite floats become null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return obj
+
+
+class Report:
+    """The results, written to ``path`` (atomically) after every change."""
+
+    def __init__(self, path: Path, header: dict[str, Any]) -> None:
+        self.path = path
+        self.data: dict[str, Any] = {
+            "format": FORMAT,
+            **header,
+            "finished": None,
+            "interrupted": False,
+            "sections": {},
+            "estimates": [],
+            "recommendation": {},
+        }
+        self.write()
+
+    def write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(plain(self.data), indent=1) + "\n")
+        os.replace(tmp, self.path)
+
+    def open(self, name: str, budget_s: float) -> None:
+        self.data["sections"][name] = {
+            "status": "running",
+            "seconds": None,
+            "budget_s": budget_s,
+            "error": None,
+            "rows": [],
+        }
+        self.write()
+
+    def add(self, name: str, row: dict[str, Any]) -> None:
+        self.data["sections"][name]["rows"].append(row)
+        logger.info(
+            "[%s] %s: %s%s", name, row["item"], row["status"], f" ({row['detail']})" if row.get("detail") else ""
+        )
+        self.write()
+
+    def close(self, name: str, status: str, seconds: float, error: str | None) -> None:
+        self.data["sections"][name].update(status=status, seconds=seconds, error=error)
+        summarize(self.data)
+        self.write()
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        return self.data["sections"].get(name, {}).get("rows", [])
+
+
+@dataclass
+class Run:
+    """What the sections share: settings, device, report, scratch folder and the prepared synthetic split."""
+
+    settings: Settings
+    device: torch.device
+    report: Report
+    tmp: Path
+    split: Path | None = None
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+
+def skipped(item: str, why: str, **fields: Any) -> dict[str, Any]:
+    """A row for an item left out, saying why."""
+    return {"item": item, "status": "skipped", "detail": why, **fields}
+
+
+def failed(item: str, err: BaseException, **fields: Any) -> dict[str, Any]:
+    """A row for an item that raised, with the error."""
+    return {"item": item, "status": "failed", "detail": f"{type(err).__name__}: {err}"[:500], **fields}
+
+
+def section_status(rows: list[dict[str, Any]], error: str | None) -> str:
+    """failed if the section raised or a row failed; skipped if every row was; partial if some were; else ok."""
+    statuses = {r["status"] for r in rows}
+    if error or "failed" in statuses:
+        return "failed"
+    if statuses == {"skipped"}:
+        return "skipped"
+    return "partial" if "skipped" in statuses else "ok"
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def release_memory(device: torch.device) -> None:
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def autocast(device: torch.device, amp: str | None):
+    """bf16 autocast on the device, or nothing for fp32."""
+    return torch.autocast(device.type, dtype=torch.bfloat16) if amp == "bf16" else nullcontext()
+
+
+@contextmanager
+def strict_fp32() -> Iterator[None]:
+    """IEEE float32 in cuDNN convolutions and cuBLAS matmuls (no TF32) for the equivalence checks; restored after."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):  # torch >= 2.9; mixing it with allow_tf32 raises
+        backends = (conv, torch.backends.cudnn.rnn, torch.backends.cuda.matmul)
+        saved = [b.fp32_precision for b in backends]
+        for b in backends:
+            b.fp32_precision = "ieee"
+        try:
+            yield
+        finally:
+            for b, value in zip(backends, saved, strict=True):
+                b.fp32_precision = value
+        return
+    saved_legacy = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved_legacy
+
+
+def fp32_precision_flags() -> dict[str, Any]:
+    """How float32 convolutions and matmuls run by default (TF32 or IEEE), as this torch reports it."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):
+        return {"cudnn_conv": conv.fp32_precision, "cuda_matmul": torch.backends.cuda.matmul.fp32_precision}
+    return {
+        "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+        "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+    }
+
+
+def max_abs(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.detach().double().cpu() - b.detach().double().cpu()).abs().max())
+
+
+def close(a: torch.Tensor, b: torch.Tensor, tol: float) -> bool:
+    """|a - b| <= tol + tol * |b| everywhere (torch.testing.assert_close's rule with atol = rtol = tol)."""
+    a, b = a.detach().double().cpu(), b.detach().double().cpu()
+    return bool(((a - b).abs() <= tol + tol * b.abs()).all())
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """Software and hardware this run measured on."""
+    env: dict[str, Any] = {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        p = torch.cuda.get_device_properties(device)
+        env.update(
+            gpu=p.name,
+            gpu_memory_gib=p.total_memory / 2**30,
+            capability=f"{p.major}.{p.minor}",
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+            fp32_precision=fp32_precision_flags(),
+        )
+    return env
+
+
+def preset_config(settings: Settings, stream: str, bones: bool, num_classes: int = 60) -> ModelConfig:
+    return ModelConfig.preset(settings.preset, stream=stream, bones=bones, num_classes=num_classes)
+
+
+def preset_name(stream: str, bones: bool) -> str:
+    return f"{stream} {'bones' if bones else 'joints'}"
+
+
+@functools.lru_cache(maxsize=None)
+def flops_per_sample(cfg: ModelConfig, frames: int) -> tuple[float, float]:
+    """FLOPs of one sample's training step (forward + backward) and evaluation, counted on the meta device."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    cfg = ModelConfig.from_dict({**cfg.to_dict(), "fused_attention": True})  # the explicit path reads a value
+    with torch.device("meta"):
+        model = build_model(cfg).train()
+        x = torch.randn(1, cfg.in_channels, frames, cfg.num_joints, cfg.num_persons)
+    with FlopCounterMode(display=False) as counter:
+        model(x).sum().backward()
+    train = counter.get_total_flops()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model.eval()(x)
+    return float(train), float(counter.get_total_flops())
+
+
+def epoch_estimate(train_rate: float, eval_rate: float) -> dict[str, float]:
+    """Seconds of one NTU-60 X-Sub epoch (training + evaluation) and hours of the paper's 120 epochs."""
+    epoch_s = NTU60_XSUB_TRAIN / train_rate + NTU60_XSUB_VAL / eval_rate
+    return {"epoch_s": epoch_s, "run_h": EPOCHS * epoch_s / 3600}
+
+
+# ---------------------------------------------------------------------------------------------------- reference
+
+
+def reference_files(data: Path = DATA) -> list[Path]:
+    """The reference tensors named by every ``manifest.json`` under ``data`` (the extended set included)."""
+    return [
+        m.parent / f"{name}.pt" for m in sorted(data.glob("**/manifest.json")) for name in json.loads(m.read_text())
+    ]
+
+
+def reference_label(path: Path) -> str:
+    return str(path.relative_to(DATA).with_suffix("")) if path.is_relative_to(DATA) else path.stem
+
+
+def reference_diffs(ref: dict[str, Any], fused: bool, dtype: torch.dtype, device: torch.device) -> dict[str, Any]:
+    """Logits (eval, train), loss and, in float64, gradients against the authors' tensors, as test_official."""
+    model = load_official(ref["state_dict"], fused_attention=fused, dropout=0.0, drop_attention=0.0)
+    model = model.to(device=device, dtype=dtype).eval()
+    x = ref["input"].to(device=device, dtype=dtype)
+    with torch.no_grad():
+        logits_eval = model(x)
+    model.train()
+    logits_train = model(x)
+    loss = F.cross_entropy(logits_train, ref["label"].to(device))
+    loss.backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    diffs = {
+        "logits_eval": max_abs(logits_eval, ref["logits_eval"]),
+        "logits_train": max_abs(logits_train, ref["logits_train"]),
+        "loss": max_abs(loss, ref["loss_train"]),
+    }
+    same_keys = set(grads) == set(ref["grad_norms"])
+    violations: list[str] = []
+    if dtype == torch.float64 and same_keys:
+        diffs["grads"] = max(max_abs(grads[k], g) for k, g in ref["grads"].items())
+        violations = [k for k, n in ref["grad_norms"].items() if abs(float(grads[k].norm()) - n) > 1e-4 * n + 1e-6]
+    ok = same_keys and max(diffs.values()) <= REFERENCE_ATOL and not violations
+    return {"max_abs_diff": diffs, "gradient_keys_match": same_keys, "grad_norm_violations": violations, "ok": ok}
+
+
+def reference_row(path: Path, dtypes: tuple[torch.dtype, ...], device: torch.device) -> dict[str, Any]:
+    """Every variant (dtype x attention path) of one reference file, in one row."""
+    ref = torch.load(path, map_location="cpu", weights_only=True)
+    variants = []
+    with strict_fp32():
+        for dtype in dtypes:
+            for fused in (False, True):
+                d = reference_diffs(ref, fused, dtype, device)
+                variants.append(
+                    {"dtype": str(dtype).removeprefix("torch."), "path": "fused" if fused else "explicit", **d}
+                )
+    worst = {
+        v["dtype"]: max(max(w["max_abs_diff"].values()) for w in variants if w["dtype"] == v["dtype"]) for v in variants
+    }
+    detail = (
+        ", ".join(f"{k} max diff {v:.1e}" for k, v in worst.items()) + f" (atol {REFERENCE_ATOL:g}; explicit and fused)"
+    )
+    bad = [f"{v['dtype']} {v['path']}" for v in variants if not v["ok"]]
+    if bad:
+        detail = f"differs: {', '.join(bad)}; " + detail
+    return {
+        "item": reference_label(path),
+        "status": "failed" if bad else "ok",
+        "detail": detail,
+        "reference": reference_label(path),
+        "variants": variants,
+    }
+
+
+def check_reference(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    dtypes = (torch.float32,) if run.settings.quick else (torch.float32, torch.float64)
+    files = reference_files()
+    if not files:
+        raise FileNotFoundError(f"{DATA}: no manifest.json naming reference tensors")
+    for path in files:
+        if budget.spent():
+            add(skipped(reference_label(path), "budget spent"))
+            continue
+        try:
+            add(reference_row(path, dtypes, run.device))
+        except Exception as err:  # noqa: BLE001 - one unreadable reference must not hide the others
+            add(failed(reference_label(path), err))
+
+
+# ---------------------------------------------------------------------------------------------------- attention
+
+
+def attend_shapes(frames: int) -> tuple[tuple[int, int, int, int, int], ...]:
+    """(groups B, heads N_h, tokens L, d_qk and d_v per head): the unit test's shape, then the SSA and TSA shapes of
+    the paper's width-64 units for 2 samples x 2 persons at T = ``frames`` (25 joints; d_k = 16, d_v = 64, 8 heads)."""
+    return (6, 4, 7, 5, 5), (2 * 2 * frames, 8, 25, 2, 8), (2 * 2 * 25, 8, frames, 2, 8)
+
+
+def attend_pairs(
+    device: torch.device, dtype: torch.dtype, masked: bool, frames: int
+) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], bool]:
+    """(fused, explicit) outputs and q/k/v gradients of ``attend``; with a mask also whether dropped rows are zero."""
+    pairs, rows_ok = [], True
+    for b, h, length, d_qk, d_v in attend_shapes(frames):
+        g = torch.Generator().manual_seed(0)
+        q, k = (torch.randn(b, h, length, d_qk, generator=g, dtype=torch.float64) for _ in range(2))
+        v = torch.randn(b, h, length, d_v, generator=g, dtype=torch.float64)
+        q, k, v = (t.to(device=device, dtype=dtype).requires_grad_(True) for t in (q, k, v))
+        keep = None
+        if masked:
+            keep = torch.rand(b, h, 1, length, generator=g) < 0.5
+            keep[0, 1] = False  # every key of this (group, head) dropped
+            keep = keep.to(device)
+        fused, _ = attend(q, k, v, keep=keep, fused=True)
+        explicit, _ = attend(q, k, v, keep=keep, fused=False)
+        grads_f = torch.autograd.grad(fused.sum(), (q, k, v))
+        grads_e = torch.autograd.grad(explicit.sum(), (q, k, v))
+        pairs += [(fused, explicit), *zip(grads_f, grads_e, strict=True)]
+        if masked:
+            rows_ok &= bool((fused[0, 1] == 0).all() and (explicit[0, 1] == 0).all())
+            rows_ok &= all(bool(torch.isfinite(t).all()) for t in (fused, explicit, *grads_f, *grads_e))
+    return pairs, rows_ok
+
+
+def unit_pairs(
+    device: torch.device, dtype: torch.dtype, train: bool, frames: int
+) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], bool]:
+    """(fused, explicit) outputs and input gradients of SSA and TSA units (T = ``frames``), same parameters and mask."""
+    x = torch.randn(3, 16, frames, 25, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(
+        device=device, dtype=dtype
+    )
+    outs = {}
+    for fused in (True, False):
+        torch.manual_seed(0)
+        ssa = SpatialSelfAttention(16, 16, d_k=8, heads=4, num_joints=25, drop_attention=0.5, fused=fused)
+        torch.manual_seed(0)
+        tsa = TemporalSelfAttention(16, 16, d_k=8, heads=4, num_joints=25, stride=2, drop_attention=0.5, fused=fused)
+        for unit in (ssa, tsa):
+            unit = unit.to(device=device, dtype=dtype).train(train)
+            xi = x.clone().requires_grad_(True)
+            torch.manual_seed(7)  # the same DropAttention mask on both paths (seeds CUDA too)
+            y, _ = unit(xi)
+            (grad,) = torch.autograd.grad(y.square().sum(), xi)
+            outs[(type(unit).__name__, fused)] = (y, grad)
+    pairs = []
+    for name in ("SpatialSelfAttention", "TemporalSelfAttention"):
+        pairs += list(zip(outs[(name, True)], outs[(name, False)], strict=True))
+    return pairs, True
+
+
+ATTENTION_CHECKS = {
+    "attend, no mask": functools.partial(attend_pairs, masked=False),
+    "attend, DropAttention mask": functools.partial(attend_pairs, masked=True),
+    "SSA and TSA units, eval": functools.partial(unit_pairs, train=False),
+    "SSA and TSA units, train": functools.partial(unit_pairs, train=True),
+}
+
+
+def attention_row(name: str, device: torch.device, dtypes: tuple[torch.dtype, ...], frames: int) -> dict[str, Any]:
+    """One fused == explicit check in every dtype: max |difference| and whether all pairs are within tolerance."""
+    diffs, ok = {}, True
+    with strict_fp32():
+        for dtype in dtypes:
+            pairs, extra_ok = ATTENTION_CHECKS[name](device, dtype, frames=frames)
+            label = str(dtype).removeprefix("torch.")
+            diffs[label] = max(max_abs(a, b) for a, b in pairs)
+            ok &= extra_ok and all(close(a, b, EQUAL_TOL[dtype]) for a, b in pairs)
+    tolerance = {str(d).removeprefix("torch."): EQUAL_TOL[d] for d in dtypes}
+    detail = ", ".join(f"{k} max diff {v:.1e}" for k, v in diffs.items())
+    detail += " (atol = rtol = " + ", ".join(f"{t:g} in {k}" for k, t in tolerance.items()) + ")"
+    return {
+        "item": name,
+        "status": "ok" if ok else "failed",
+        "detail": detail,
+        "check": name,
+        "max_abs_diff": diffs,
+        "tolerance": tolerance,
+    }
+
+
+def check_attention(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    dtypes = (torch.float32,) if run.settings.quick else (torch.float32, torch.float64)
+    for name in ATTENTION_CHECKS:
+        if budget.spent():
+            add(skipped(name, "budget spent"))
+            continue
+        try:
+            add(attention_row(name, run.device, dtypes, run.settings.frames))
+        except Exception as err:  # noqa: BLE001 - recorded; the other checks still run
+            add(failed(name, err))
+
+
+# ---------------------------------------------------------------------------------------------------- bf16
+
+
+def bf16_row(path: Path, device: torch.device) -> dict[str, Any]:
+    """bf16 autocast logits (eval and train mode, the device's default attention path) against the reference's."""
+    ref = torch.load(path, map_location="cpu", weights_only=True)
+    model = load_official(ref["state_dict"], dropout=0.0, drop_attention=0.0).to(device).eval()
+    x = ref["input"].to(device)
+    with torch.no_grad(), autocast(device, "bf16"):
+        logits_eval = model(x).float()
+        logits_train = model.train()(x).float()
+    scale = max(1.0, float(ref["logits_eval"].abs().max()), float(ref["logits_train"].abs().max()))
+    tolerance = BF16_TOL * scale
+    d_eval, d_train = max_abs(logits_eval, ref["logits_eval"]), max_abs(logits_train, ref["logits_train"])
+    agree = float((logits_eval.argmax(1).cpu() == ref["logits_eval"].argmax(1)).float().mean())
+    ok = max(d_eval, d_train) <= tolerance
+    detail = f"max diff eval {d_eval:.3f}, train {d_train:.3f} (tolerance {tolerance:.3f}); top-1 agreement {agree:.0%}"
+    return {
+        "item": reference_label(path),
+        "status": "ok" if ok else "failed",
+        "detail": detail,
+        "reference": reference_label(path),
+        "max_abs_diff_eval": d_eval,
+        "max_abs_diff_train": d_train,
+        "tolerance": tolerance,
+        "top1_agreement": agree,
+    }
+
+
+def check_bf16(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    for path in reference_files():
+        if budget.spent():
+            add(skipped(reference_label(path), "budget spent"))
+            continue
+        try:
+            add(bf16_row(path, run.device))
+        except Exception as err:  # noqa: BLE001 - recorded; the other references still run
+            add(failed(reference_label(path), err))
+
+
+# ---------------------------------------------------------------------------------------------------- presets
+
+
+def random_batch(cfg: ModelConfig, settings: Settings, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random (N, C, T, V, M) batch and labels of the paper's shape at the settings' batch and T."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(settings.batch_size, cfg.in_channels, settings.frames, cfg.num_joints, cfg.num_persons, generator=g)
+    y = torch.randint(0, cfg.num_classes, (settings.batch_size,), generator=g)
+    return x.to(device), y.to(device)
+
+
+def sgd(model: torch.nn.Module) -> torch.optim.Optimizer:
+    """The paper's optimiser (the trainer's defaults: SGD, Nesterov momentum 0.9, weight decay 1e-4, lr 0.1)."""
+    return torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
+
+
+def train_step(model, optimizer, x, y, amp: str | None) -> None:
+    """One step as the trainer takes it: autocast forward, float32 cross-entropy, backward, SGD."""
+    with autocast(x.device, amp):
+        logits = model(x)  # (N, K)
+    loss = F.cross_entropy(logits.float(), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def eval_step(model, x, amp: str | None) -> None:
+    with torch.no_grad(), autocast(x.device, amp):
+        model(x)
+
+
+def seconds_per_step(step: Callable[[], None], warmup: int, steps: int, device: torch.device) -> float:
+    """Mean wall time of ``steps`` calls after ``warmup`` calls, the device synchronised around them."""
+    for _ in range(warmup):
+        step()
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync(device)
+    return (time.perf_counter() - start) / steps
+
+
+def reset_peak(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_gib(device: torch.device) -> float | None:
+    return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
+
+
+def rate_fields(run: Run, cfg: ModelConfig, train_s: float, eval_s: float, peak: float | None) -> dict[str, Any]:
+    """samples/s, peak memory, the NTU-60 estimates and, on CUDA, the FLOP rate of one measured setting."""
+    s = run.settings
+    train_rate, eval_rate = s.batch_size / train_s, s.batch_size / eval_s
+    fields = {
+        "train_samples_per_s": train_rate,
+        "eval_samples_per_s": eval_rate,
+        "peak_memory_gib": peak,
+        **epoch_estimate(train_rate, eval_rate),
+    }
+    if run.device.type == "cuda":
+        try:
+            train_flops, _ = flops_per_sample(cfg, s.frames)
+        except Exception as err:  # noqa: BLE001 - the FLOP rate is a diagnostic; the measurement stands without it
+            logger.warning("FLOPs of %s not counted: %s: %s", cfg.stream, type(err).__name__, err)
+            return fields
+        fields.update(train_gflop_per_sample=train_flops / 1e9, train_tflops=train_rate * train_flops / 1e12)
+    return fields
+
+
+def num(x: float) -> str:
+    """A measured number for the table: whole above 100, three significant digits below."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def rate_detail(fields: dict[str, Any]) -> str:
+    peak = f", peak {fields['peak_memory_gib']:.1f} GiB" if fields.get("peak_memory_gib") is not None else ""
+    flops = f", {num(fields['train_tflops'])} TFLOP/s" if fields.get("train_tflops") is not None else ""
+    return (
+        f"train {num(fields['train_samples_per_s'])}/s, eval {num(fields['eval_samples_per_s'])}/s{peak}{flops}; "
+        f"NTU-60 epoch {num(fields['epoch_s'] / 60)} min, 120 epochs {num(fields['run_h'])} h"
+    )
+
+
+def measure_eager(run: Run, cfg: ModelConfig, amp: str | None) -> dict[str, Any]:
+    """Training and evaluation samples/s and peak memory of one preset in eager mode."""
+    s, device = run.settings, run.device
+    torch.manual_seed(0)
+    model = build_model(cfg).to(device)
+    optimizer = sgd(model)
+    x, y = random_batch(cfg, s, device)
+    reset_peak(device)
+    train_s = seconds_per_step(lambda: train_step(model, optimizer, x, y, amp), s.warmup, s.steps, device)
+    peak = peak_gib(device)
+    model.eval()
+    eval_s = seconds_per_step(lambda: eval_step(model, x, amp), s.warmup, s.steps, device)
+    return rate_fields(run, cfg, train_s, eval_s, peak)
+
+
+def preset_row(run: Run, stream: str, bones: bool, precision: str) -> dict[str, Any]:
+    item = f"{preset_name(stream, bones)} {precision}"
+    fields = {"stream": stream, "input": "bones" if bones else "joints", "precision": precision}
+    try:
+        measured = measure_eager(
+            run, preset_config(run.settings, stream, bones), None if precision == "fp32" else "bf16"
+        )
+    except torch.cuda.OutOfMemoryError as err:
+        return failed(item, err, **fields)
+    finally:
+        release_memory(run.device)
+    return {"item": item, "status": "ok", "detail": rate_detail(measured), **fields, **measured}
+
+
+def check_presets(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    for stream, bones in PRESETS:
+        for precision in ("fp32", "bf16"):
+            item = f"{preset_name(stream, bones)} {precision}"
+            if budget.spent():
+                add(skipped(item, "budget spent"))
+                continue
+            try:
+                add(preset_row(run, stream, bones, precision))
+            except Exception as err:  # noqa: BLE001 - recorded; the other presets still run
+                add(failed(item, err))
+
+
+# ---------------------------------------------------------------------------------------------------- compile
+
+
+def measure_compiled(run: Run, cfg: ModelConfig) -> dict[str, Any]:
+    """torch.compile + bf16: compile times apart, steady samples/s, and compiled eval logits against eager."""
+    import torch._dynamo
+
+    s, device = run.settings, run.device
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    model = build_model(cfg).to(device)
+    compiled = torch.compile(model)
+    optimizer = sgd(model)
+    x, y = random_batch(cfg, s, device)
+    reset_peak(device)
+    start = time.perf_counter()
+    train_step(compiled, optimizer, x, y, "bf16")
+    sync(device)
+    first_train = time.perf_counter() - start
+    train_s = seconds_per_step(
+        lambda: train_step(compiled, optimizer, x, y, "bf16"), max(0, s.warmup - 1), s.steps, device
+    )
+    peak = peak_gib(device)
+    compiled.eval()
+    start = time.perf_counter()
+    eval_step(compiled, x, "bf16")
+    sync(device)
+    first_eval = time.perf_counter() - start
+    eval_s = seconds_per_step(lambda: eval_step(compiled, x, "bf16"), max(0, s.warmup - 1), s.steps, device)
+    with torch.no_grad(), autocast(device, "bf16"):
+        got, expected = compiled(x).float(), model(x).float()  # the same module, weights and statistics
+    tolerance = BF16_TOL * max(1.0, float(expected.abs().max()))
+    return {
+        **rate_fields(run, cfg, train_s, eval_s, peak),
+        "compile_train_s": max(0.0, first_train - train_s),
+        "compile_eval_s": max(0.0, first_eval - eval_s),
+        "max_abs_diff_vs_eager": max_abs(got, expected),
+        "tolerance": tolerance,
+    }
+
+
+def compile_row(run: Run, stream: str, bones: bool) -> dict[str, Any]:
+    item = f"{preset_name(stream, bones)} bf16+compile"
+    fields = {"stream": stream, "input": "bones" if bones else "joints", "precision": "bf16+compile"}
+    try:
+        m = measure_compiled(run, preset_config(run.settings, stream, bones))
+    except torch.cuda.OutOfMemoryError as err:
+        return failed(item, err, **fields)
+    finally:
+        release_memory(run.device)
+    ok = m["max_abs_diff_vs_eager"] <= m["tolerance"]
+    detail = (
+        f"compile {m['compile_train_s']:.0f} s + eval {m['compile_eval_s']:.0f} s; {rate_detail(m)}; "
+        f"eval logits vs eager max diff {m['max_abs_diff_vs_eager']:.3f} (tolerance {m['tolerance']:.3f})"
+    )
+    return {"item": item, "status": "ok" if ok else "failed", "detail": detail, **fields, **m}
+
+
+def check_compile(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    last: float | None = None
+    for i, (stream, bones) in enumerate(PRESETS):
+        item = f"{preset_name(stream, bones)} bf16+compile"
+        need = last if last is not None else COMPILE_GUESS_S * run.settings.budget_scale
+        if not run.settings.compile:
+            add(skipped(item, "--no-compile"))
+        elif i >= run.settings.compile_presets:
+            add(skipped(item, f"compile of the first {run.settings.compile_presets} preset(s) only"))
+        elif budget.left() < need:
+            add(
+                skipped(
+                    item, f"compile budget spent: {max(0.0, budget.left()):.0f} s left, a compile takes ~{need:.0f} s"
+                )
+            )
+        else:
+            start = time.monotonic()
+            try:
+                add(compile_row(run, stream, bones))
+            except Exception as err:  # noqa: BLE001 - recorded; compile may fail where eager works
+                add(failed(item, err))
+            last = time.monotonic() - start
+
+
+# ---------------------------------------------------------------------------------------------------- train_run
+
+
+def prepare_split(run: Run) -> Path:
+    """A synthetic X-Sub split of NTU-sized samples ((N, 3, 300, 25, 2), 14 classes), made once per run."""
+    if run.split is not None:
+        return run.split
+    raw, out = run.tmp / "raw", run.tmp / "prepared"
+    files = run.settings.split_samples or SYNTHETIC_FILES
+    workers = (os.cpu_count() or 1) if files >= 400 else 1  # a process pool costs seconds to start
+    generate(raw, seed=0, max_samples=run.settings.split_samples, progress=False, workers=workers)
+    prepare_ntu(raw, out, dataset="synthetic", benchmarks=["xsub"], workers=workers, progress=False)
+    shutil.rmtree(raw)
+    run.split = out / "xsub"
+    return run.split
+
+
+def split_sizes(split: Path) -> tuple[int, int, int]:
+    """Training samples, validation samples and classes of a prepared split."""
+    n_train = np.load(split / "train_data_joint.npy", mmap_mode="r").shape[0]
+    n_val = np.load(split / "val_data_joint.npy", mmap_mode="r").shape[0]
+    return n_train, n_val, len(json.loads((split / "label_names.json").read_text()))
+
+
+def train_command(
+    settings: Settings, device: torch.device, split: Path, out_dir: Path, classes: int, torchrun: bool
+) -> list[str]:
+    """``python -m sttr train`` on the S-TR config of ntu60-xsub over ``split`` (under torchrun with one process)."""
+    cmd = [sys.executable, "-m"]
+    if torchrun:
+        cmd += ["torch.distributed.run", "--standalone", "--nproc_per_node", "1", "-m"]
+    cmd += [
+        "sttr",
+        "train",
+        "--config",
+        str(CONFIG),
+        "--no-progress",
+        f"data.dir={split}",
+        f"out_dir={out_dir}",
+        f"name=gpu-check-{'torchrun' if torchrun else 'run'}",
+        f"model.preset={settings.preset}",
+        f"model.num_classes={classes}",
+        f"train.epochs={RUN_EPOCHS}",
+        f"train.device={device.type}",
+        f"train.amp={settings.amp if settings.amp != 'fp32' else 'null'}",
+        f"train.batch_size={settings.batch_size}",
+        f"data.num_workers={settings.workers}",
+    ]
+    if settings.frames < 300:
+        cmd.append(f"data.window={settings.frames}")
+    return cmd
+
+
+def run_process(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[int | None, str]:
+    """Exit status (None after a timeout) and output of ``cmd``, run in a process group of its own that is killed
+    whole on a timeout or an interruption, so that no trainer (torchrun's worker included) is left on the GPU."""
+    with subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    ) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+            return proc.returncode, out
+        except BaseException as err:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+            if isinstance(err, subprocess.TimeoutExpired):
+                return None, out
+            raise
+
+
+def run_training(run: Run, budget: Budget, torchrun: bool) -> dict[str, Any]:
+    """Run the trainer as a subprocess within the budget; its exit status, epoch seconds and log tail."""
+    split = prepare_split(run)
+    n_train, n_val, classes = split_sizes(split)
+    out_dir = run.tmp / ("run_torchrun" if torchrun else "run")
+    cmd = train_command(run.settings, run.device, split, out_dir, classes, torchrun)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    item = "torchrun --nproc_per_node 1" if torchrun else "python -m sttr train"
+    timeout = max(10.0, budget.left())
+    start = time.perf_counter()
+    returncode, log = run_process(cmd, env, timeout)
+    wall = time.perf_counter() - start
+    if returncode is None:
+        return {
+            "item": item,
+            "status": "failed",
+            "detail": f"timed out after {timeout:.0f} s",
+            "kind": "run",
+            "command": cmd,
+            "log_tail": log[-3000:],
+        }
+    metrics_path = out_dir / "metrics.jsonl"
+    epochs = [json.loads(line) for line in metrics_path.read_text().splitlines()] if metrics_path.is_file() else []
+    row = {
+        "item": item,
+        "kind": "run",
+        "command": cmd,
+        "returncode": returncode,
+        "wall_s": wall,
+        "train_samples": n_train,
+        "val_samples": n_val,
+        "epoch_seconds": [e.get("seconds") for e in epochs],
+        "top1": epochs[-1].get("top1") if epochs else None,
+        "ddp": DDP_LOG in log if torchrun else None,
+    }
+    ok = returncode == 0 and len(epochs) == RUN_EPOCHS and (not torchrun or row["ddp"])
+    if not ok:
+        row["log_tail"] = log[-3000:]
+    why = (
+        ""
+        if ok
+        else ("; the DDP wrapper was not used" if torchrun and returncode == 0 else f"; exit status {returncode}")
+    )
+    seconds = ", ".join(f"{s:.1f}" for s in row["epoch_seconds"] if s is not None)
+    row.update(
+        status="ok" if ok else "failed",
+        detail=f"{n_train} + {n_val} samples, epochs {seconds} s, wall {wall:.0f} s{why}",
+    )
+    return row
+
+
+def loader_rows(run: Run, split: Path, budget: Budget) -> list[dict[str, Any]]:
+    """The training DataLoader alone over the split: samples/s with 1 and N workers, joints and joints + bones."""
+    s = run.settings
+    n_train, _, _ = split_sizes(split)
+    rows = []
+    for modality in ("joint", "joint_bone"):
+        for workers in sorted({min(1, s.workers), s.workers}):
+            item = f"DataLoader {modality}, {workers} worker(s)"
+            if budget.spent():
+                rows.append(skipped(item, "budget spent"))
+                continue
+            limit = max(
+                s.batch_size, n_train - (2 * workers + 1) * s.batch_size
+            )  # every sample after the start-up batches
+            rate = loader_rate(split, modality, workers, s.batch_size, limit, pin_memory=run.device.type == "cuda")
+            per_worker = rate / max(workers, 1)
+            rows.append(
+                {
+                    "item": item,
+                    "status": "ok",
+                    "kind": "loader",
+                    "modality": modality,
+                    "workers": workers,
+                    "samples_per_s": rate,
+                    "samples_per_s_per_worker": per_worker,
+                    "detail": f"{num(rate)} samples/s, {num(per_worker)} per worker",
+                }
+            )
+    return rows
+
+
+def model_rates(run: Run, stream: str, bones: bool, precision: str) -> dict[str, Any] | None:
+    """The presets section's measurement of one setting, if it ran and passed."""
+    for row in run.report.rows("presets"):
+        if row["status"] == "ok" and (row["stream"], row["input"], row["precision"]) == (
+            stream,
+            "bones" if bones else "joints",
+            precision,
+        ):
+            return row
+    return None
+
+
+def loader_share(
+    loader_rate_: float, train_rate: float, eval_rate: float, n_train: int, n_val: int, epoch_s: float | None
+) -> dict[str, Any]:
+    """The loader's share of step time, two ways: the loader alone against the model alone (a prefetching
+    loader slower than the model makes the GPU wait 1 - loader/model of each step), and the real run's timed
+    epoch against the model-only time of the same samples (the excess also holds worker start-up and checkpoints)."""
+    headroom = loader_rate_ / train_rate
+    out = {
+        "loader_samples_per_s": loader_rate_,
+        "model_train_samples_per_s": train_rate,
+        "headroom": headroom,
+        "wait_share_from_rates": max(0.0, 1.0 - headroom),
+        "keeps_up": headroom >= 1.0,
+    }
+    if epoch_s:
+        model_only = n_train / train_rate + n_val / eval_rate
+        out.update(
+            epoch_s=epoch_s,
+            model_only_epoch_s=model_only,
+            overhead_s=epoch_s - model_only,
+            overhead_share=max(0.0, 1.0 - model_only / epoch_s),
+        )
+    return out
+
+
+def workers_needed(train_rate: float, per_worker: float, headroom: float = LOADER_HEADROOM) -> int:
+    """DataLoader workers that feed ``headroom`` times the training rate at ``per_worker`` samples/s each."""
+    return max(1, math.ceil(headroom * train_rate / per_worker))
+
+
+def share_row(run: Run, loaders: list[dict[str, Any]], train: dict[str, Any]) -> dict[str, Any]:
+    """Does the loader with the run's workers keep the model busy (S-TR joints at the run's precision)?"""
+    s = run.settings
+    precision = "fp32" if s.amp == "fp32" else "bf16"
+    model = model_rates(run, "spatial", False, precision)
+    item = f"loader share, spatial joints {precision}"
+    if model is None:
+        measured = measure_eager(run, preset_config(s, "spatial", False), None if precision == "fp32" else "bf16")
+        model = {
+            "train_samples_per_s": measured["train_samples_per_s"],
+            "eval_samples_per_s": measured["eval_samples_per_s"],
+        }
+    loader = next(
+        (r for r in loaders if r.get("modality") == "joint" and r.get("workers") == s.workers and r["status"] == "ok"),
+        None,
+    )
+    if loader is None:
+        return skipped(item, "no DataLoader measurement with the run's workers", kind="loader_share")
+    epochs = [e for e in train.get("epoch_seconds", []) if e is not None]
+    share = loader_share(
+        loader["samples_per_s"],
+        model["train_samples_per_s"],
+        model["eval_samples_per_s"],
+        train.get("train_samples", 0),
+        train.get("val_samples", 0),
+        epochs[-1] if epochs else None,
+    )
+    detail = (
+        f"loader {num(share['loader_samples_per_s'])}/s with {s.workers} worker(s) vs model "
+        f"{num(share['model_train_samples_per_s'])}/s: headroom {share['headroom']:.2f}x, "
+        f"GPU wait {share['wait_share_from_rates']:.0%} of a step"
+    )
+    if "overhead_share" in share:
+        detail += (
+            f"; timed epoch {num(share['epoch_s'])} s vs model-only {num(share['model_only_epoch_s'])} s "
+            f"({share['overhead_share']:.0%} outside the model: loader waits, worker start-up, checkpoints)"
+        )
+    method = (
+        "DataLoader alone over the split (same batch, workers, pinned memory on CUDA) vs the presets section's "
+        "model-only training rate; the run's second epoch (metrics.jsonl seconds) vs the model-only time of its samples"
+    )
+    return {
+        "item": item,
+        "status": "ok" if share["keeps_up"] else "failed",
+        "detail": detail,
+        "kind": "loader_share",
+        "method": method,
+        **share,
+    }
+
+
+def check_train_run(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    start = time.perf_counter()
+    split = prepare_split(run)
+    seconds = time.perf_counter() - start
+    n_train, n_val, classes = split_sizes(split)
+    add(
+        {
+            "item": "synthetic split",
+            "status": "ok",
+            "kind": "split",
+            "train_samples": n_train,
+            "val_samples": n_val,
+            "classes": classes,
+            "seconds": seconds,
+            "detail": f"{n_train} + {n_val} samples (3, 300, 25, 2), {classes} classes, {seconds:.0f} s",
+        }
+    )
+    loaders = loader_rows(run, split, budget)
+    for row in loaders:
+        add(row)
+    train = run_training(run, budget, torchrun=False)
+    add(train)
+    add(share_row(run, loaders, train))
+
+
+def check_torchrun(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    row = run_training(run, budget, torchrun=True)
+    plain_run = next((r for r in run.report.rows("train_run") if r.get("kind") == "run" and r["status"] == "ok"), None)
+    if plain_run and row["status"] == "ok" and row["epoch_seconds"][-1] and plain_run["epoch_seconds"][-1]:
+        row["epoch_ratio_vs_plain"] = row["epoch_seconds"][-1] / plain_run["epoch_seconds"][-1]
+        row["detail"] += f"; last epoch {row['epoch_ratio_vs_plain']:.2f}x the plain run's"
+    add(row)
+
+
+CHECKS: dict[str, Callable[[Run, Budget, Callable[[dict[str, Any]], None]], None]] = {
+    "reference": check_reference,
+    "attention": check_attention,
+    "bf16": check_bf16,
+    "presets": check_presets,
+    "compile": check_compile,
+    "train_run": check_train_run,
+    "torchrun": check_torchrun,
+}
+
+
+# ---------------------------------------------------------------------------------------------------- summary
+
+
+def estimates(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """NTU-60 X-Sub epoch and 120-epoch estimates of every measured setting."""
+    keys = ("stream", "input", "precision", "train_samples_per_s", "eval_samples_per_s", "epoch_s", "run_h")
+    rows = [r for name in ("presets", "compile") for r in data["sections"].get(name, {}).get("rows", [])]
+    return [{k: r[k] for k in keys} for r in rows if r["status"] == "ok" and "epoch_s" in r]
+
+
+def recommend(data: dict[str, Any]) -> dict[str, Any]:
+    """The fastest setting per preset among those that passed their checks, the overall one, and the workers."""
+    sections = data["sections"]
+    bf16_ok = sections.get("bf16", {}).get("status") == "ok"
+    measured = [
+        r
+        for name in ("presets", "compile")
+        for r in sections.get(name, {}).get("rows", [])
+        if r["status"] == "ok" and "train_samples_per_s" in r
+    ]
+    candidates = [r for r in measured if r["precision"] == "fp32" or bf16_ok]
+    per_preset: dict[str, dict[str, Any]] = {}
+    for key in dict.fromkeys((r["stream"], r["input"]) for r in candidates):
+        rows = [r for r in candidates if (r["stream"], r["input"]) == key]
+        best = max(rows, key=lambda r: r["train_samples_per_s"])
+        fp32 = next((r for r in rows if r["precision"] == "fp32"), None)
+        per_preset["/".join(key)] = {
+            "precision": best["precision"],
+            "overrides": OVERRIDES[best["precision"]],
+            "train_samples_per_s": best["train_samples_per_s"],
+            "speedup_over_fp32": best["train_samples_per_s"] / fp32["train_samples_per_s"] if fp32 else None,
+            "measured": [r["precision"] for r in rows],
+        }
+    if not per_preset:
+        return {}
+    order = list(OVERRIDES)
+    most = max(len(p["measured"]) for p in per_preset.values())  # compile may have run for the first presets only
+    votes = Counter(p["precision"] for p in per_preset.values() if len(p["measured"]) == most)
+    overall = max(votes, key=lambda p: (votes[p], order.index(p)))
+    workers = None
+    loaders = [
+        r for r in sections.get("train_run", {}).get("rows", []) if r.get("kind") == "loader" and r["status"] == "ok"
+    ]
+    for modality, inp in (("joint", "joints"), ("joint_bone", "bones")):
+        per_worker = min(
+            (r["samples_per_s_per_worker"] for r in loaders if r["modality"] == modality and r["workers"] >= 1),
+            default=None,
+        )
+        rates = [p["train_samples_per_s"] for k, p in per_preset.items() if k.endswith("/" + inp)]
+        if per_worker and rates:
+            workers = max(workers or 1, workers_needed(max(rates), per_worker))
+    basis = (
+        "per preset, the fastest training samples/s among settings that passed (bf16 only when the bf16 section "
+        "passed; compile only when its logits matched eager); overall, the most frequent choice among the presets "
+        f"measured in every setting; workers: {LOADER_HEADROOM}x the fastest rate over the lowest samples/s per worker"
+    )
+    overrides = OVERRIDES[overall] + ([f"data.num_workers={workers}"] if workers else [])
+    return {"per_preset": per_preset, "overrides": overrides, "num_workers": workers, "basis": basis}
+
+
+def summarize(data: dict[str, Any]) -> None:
+    """Recompute the estimates and the recommendation from the rows so far."""
+    data["estimates"] = estimates(data)
+    data["recommendation"] = recommend(data)
+
+
+def format_table(data: dict[str, Any]) -> str:
+    """One Markdown table: a line per check, then the recommendation."""
+    lines = ["| section | check | result | detail |", "|---|---|---|---|"]
+
+    def line(section: str, item: str, status: str, detail: str) -> None:
+        lines.append(f"| {section} | {item} | {status} | {detail.replace('|', '/')} |")
+
+    for name, sec in data["sections"].items():
+        for row in sec["rows"]:
+            line(name, row["item"], row["status"], row.get("detail", ""))
+        if sec["error"]:
+            line(name, "(section)", "failed", sec["error"])
+        elif not sec["rows"]:
+            line(name, "(section)", sec["status"], "no rows")
+    rec = data.get("recommendation") or {}
+    if rec:
+        speed = ", ".join(
+            f"{k} {v['precision']}"
+            + (f" {v['speedup_over_fp32']:.2f}x fp32" if v["precision"] != "fp32" and v["speedup_over_fp32"] else "")
+            for k, v in rec["per_preset"].items()
+        )
+        line("recommend", "NTU configs", "-", f"{' '.join(rec['overrides']) or 'defaults'} ({speed})")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------- main
+
+
+def run_section(run: Run, name: str) -> None:
+    """Run one section within its budget; an exception is recorded as the section's error."""
+    budget = Budget(BUDGET_S[name] * run.settings.budget_scale)
+    run.report.open(name, budget.seconds)
+    logger.info("[%s] start, budget %.0f s", name, budget.seconds)
+    start, error = time.perf_counter(), None
+    try:
+        CHECKS[name](run, budget, lambda row: run.report.add(name, row))
+    except Exception as err:  # noqa: BLE001 - a failing section is recorded and the next one runs
+        error = f"{type(err).__name__}: {err}"
+        logger.error("[%s] failed: %s\n%s", name, error, traceback.format_exc())
+    finally:
+        release_memory(run.device)
+    seconds = time.perf_counter() - start
+    status = section_status(run.report.rows(name), error)
+    run.report.close(name, status, seconds, error)
+    logger.info("[%s] %s in %.0f s", name, status, seconds)
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 warm-up + 2 timed steps, float32 checks only, compile of one preset, 1,008-sample split",
+    )
+    parser.add_argument(
+        "--json", default="gpu_check.json", help="where the results go (rewritten after every measurement)"
+    )
+    parser.add_argument(
+        "--device", default="cuda", choices=["cuda", "cpu"], help="cpu: the same sections on the CPU (use tiny sizes)"
+    )
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="which sections to run")
+    parser.add_argument(
+        "--preset", default="paper", choices=["paper", "small"], help="model sizes (small: widths 16/32/64)"
+    )
+    parser.add_argument("--batch-size", type=int, default=32, help="batch of the steps and the run (paper: 32)")
+    parser.add_argument(
+        "--frames", type=int, default=300, help="T of the steps (paper: 300); the run's window when < 300"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=min(8, os.cpu_count() or 1), help="DataLoader workers of the run"
+    )
+    parser.add_argument(
+        "--split-samples", type=int, default=None, help="synthetic files (default 3,360, the full set; --quick 1,008)"
+    )
+    parser.add_argument("--amp", default="bf16", choices=["bf16", "fp32"], help="precision of the real run")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
+    parser.add_argument("--budget-scale", type=float, default=1.0, help="multiply every section's time budget")
+    parser.add_argument(
+        "--tmp-dir", default=None, help="where the synthetic split and runs go (default: the system's temp)"
+    )
+    args = parser.parse_args(argv)
+    settings = Settings(
+        device=args.device,
+        quick=args.quick,
+        preset=args.preset,
+        batch_size=args.batch_size,
+        frames=args.frames,
+        warmup=1 if args.quick else 2,
+        steps=2 if args.quick else 5,
+        workers=args.workers,
+        split_samples=args.split_samples if args.split_samples is not None else (1008 if args.quick else None),
+        amp=args.amp,
+        compile=not args.no_compile,
+        compile_presets=1 if args.quick else len(PRESETS),
+        budget_scale=args.budget_scale,
+    )
+    return args, settings
+
+
+def no_gpu_line() -> str:
+    build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+    return (
+        f"gpu_check: no CUDA GPU visible (torch {torch.__version__}, {build}); nothing to check here. "
+        "Run it on a machine with a GPU, or use --device cpu with tiny sizes."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, settings = parse_args(argv)
+    if settings.device == "cuda" and not torch.cuda.is_available():
+        print(no_gpu_line())
+        return 0
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
+    device = torch.device(settings.device)
+    header = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "argv": sys.argv if argv is None else argv,
+        "environment": environment(device),
+        "settings": asdict(settings),
+    }
+    report = Report(Path(args.json), header)
+    logger.info("%s, torch %s; results in %s", header["environment"].get("gpu", device), torch.__version__, report.path)
+    try:
+        with tempfile.TemporaryDirectory(prefix="sttr-gpu-check-", dir=args.tmp_dir) as tmp:
+            run = Run(settings, device, report, Path(tmp))
+            for name in SECTIONS:
+                if name in args.sections:
+                    run_section(run, name)
+    except BaseException:
+        report.data["interrupted"] = True
+        report.write()
+        raise
+    report.data["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    report.write()
+    env = report.data["environment"]
+    print(
+        f"GPU check: {env.get('gpu', env['device'])}, torch {env['torch']}, CUDA {env.get('cuda')}, "
+        f"{env['cpu_count']} CPUs; batch {settings.batch_size}, T = {settings.frames}; JSON: {report.path}"
+    )
+    print(format_table(report.data))
+    return 1 if any(s["status"] == "failed" for s in report.data["sections"].values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
