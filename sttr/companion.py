@@ -17,8 +17,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
-from sttr.evaluation.findings import TITLES, Runs
+from sttr.checkpoint import LoadedModel, load_checkpoint
+from sttr.data.dataset import SkeletonDataset
+from sttr.evaluation.attention import attention_maps, attention_study, sample_distances
+from sttr.evaluation.claims import PAPER_GAIN_CLASSES
+from sttr.evaluation.findings import TITLES, Runs, Spread, spread
 from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.scores import Scores, load_scores
 from sttr.evaluation.tables import write_table
@@ -37,6 +42,7 @@ DATASET_TITLES = {
     "synthetic": "synthetic mini-NTU (generated, not NTU RGB+D)",
 }
 BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
+ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
 INPUTS = {False: "joints", True: "joints+bones"}
 
@@ -53,6 +59,7 @@ class Companion:
     bones_seeds: tuple[int, ...] = ()
     workers: int = 1
     progress: bool = False
+    runs_dir: Path | None = None  # where the runs go instead of the profile's runs_dir (e.g. a benchmark's)
 
     @property
     def results_dir(self) -> Path:
@@ -90,7 +97,15 @@ class Companion:
 
     def run(self, stream: str, bones: bool, seed: int) -> Run:
         """One training run of this profile: ``stream`` on joints or joints + bones with ``seed``."""
-        return Run(self.profile.config_path(stream, bones), seed, self._overrides())
+        config = self.profile.config_path(stream, bones)
+        overrides = self._overrides()
+        if self.runs_dir is not None:
+            overrides += (f"out_dir={self.runs_dir / config.stem}",)
+        return Run(config, seed, overrides)
+
+    def with_runs_dir(self, folder: Path) -> Companion:
+        """The same runs, trained into (and read from) ``folder`` instead of the profile's runs folder."""
+        return dataclasses.replace(self, runs_dir=Path(folder))
 
     def experiment(self, stream: str, bones: bool = False, seed: int | None = None) -> ExperimentConfig:
         """The effective config of one run (default: the first seed)."""
@@ -190,6 +205,52 @@ class Companion:
             row.update({"epochs": rows[-1]["epoch"], "top-1 best (%)": 100.0 * best["top1"], "best epoch": best["epoch"]})
         return row
 
+    # trained models -------------------------------------------------------------------------------
+
+    def model(self, stream: str, bones: bool = False, seed: int | None = None) -> LoadedModel:
+        """The model of one run at its last epoch, in eval mode on the CPU."""
+        return load_checkpoint(self.checkpoint(stream, bones, seed))
+
+    def validation_set(self, loaded: LoadedModel) -> SkeletonDataset:
+        """The validation split fed as ``loaded`` was trained (its modality and window rule)."""
+        kw = {"window": loaded.window, "resample": loaded.resample} if loaded.window else {}
+        return SkeletonDataset.from_dir(self.profile.split_dir, split="val", modality=loaded.modality, **kw)
+
+    def correct_samples(self, streams: tuple[str, ...] = ("spatial", "temporal")) -> list[int]:
+        """Validation samples that the first seed of every one of ``streams`` classifies correctly."""
+        scores = [self.scores(stream)[self.seeds[0]] for stream in streams]
+        right = np.logical_and.reduce([s.scores.argmax(axis=1) == s.labels for s in scores])
+        return np.flatnonzero(right).tolist()
+
+    def attention_study(self, stream: str, per_class: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Measure the attention of every seed of ``stream`` (S-TR: SSA, T-TR: TSA) on ``per_class`` validation
+        samples of each class (``sttr.evaluation.attention.attention_study``): per layer, mean and sd over
+        seeds; and per seed, the between-class minus within-class map distance averaged over layers (x 10^-3)."""
+        first = self.model(stream)
+        ds = self.validation_set(first)
+        labels = np.asarray(ds.labels)
+        chosen = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)])
+        xs = np.stack([ds[int(i)][0].numpy() for i in chosen])  # (S, C, T, V, M)
+        tables, contrast = [], []
+        for seed in self.seeds:
+            table, _ = attention_study(self.model(stream, seed=seed).model, xs, labels[chosen])
+            tables.append(table.assign(seed=seed))
+            contrast.append(1e3 * float((table["between classes"] - table["within class"]).mean()))
+        per_seed = pd.concat(tables, ignore_index=True)
+        columns = ["from uniform", "query dependence", "within class", "between classes"]
+        summary = per_seed.groupby(["layer", "tokens"], sort=False)[columns].agg(["mean", "std"])
+        summary.columns = [f"{c} {s}".replace("std", "sd") for c, s in summary.columns]
+        seeds = pd.DataFrame({"seed": list(self.seeds), "between minus within class (x 10^-3)": contrast})
+        return summary.reset_index(), seeds
+
+    def attention_evidence(self) -> Spread | None:
+        """Per seed, the SSA between-class minus within-class map distance that notebook 07 saved (x 10^-3),
+        or None before it ran."""
+        path = self.results_dir / f"{ATTENTION_SEEDS}.csv"
+        if not path.is_file():
+            return None
+        return spread(pd.read_csv(path)["between minus within class (x 10^-3)"])
+
     # outputs ------------------------------------------------------------------------------------
 
     def provenance(self) -> dict[str, str]:
@@ -200,12 +261,15 @@ class Companion:
         return {"data": self.data_label, "profile": self.profile.name, "seeds": f"{seeds} (bones: {bones})",
                 "epochs": str(epochs)}  # fmt: skip
 
-    def save_table(self, df: pd.DataFrame, stem: str, title: str) -> pd.DataFrame:
+    def save_table(
+        self, df: pd.DataFrame, stem: str, title: str, markdown: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Write ``df`` to ``results/<profile>/<stem>.{csv,md}``: the CSV with provenance columns (data, profile,
-        seeds, epochs), the Markdown with a caption naming them. Returns ``df`` as given."""
+        seeds, epochs), the Markdown (``markdown`` if given, e.g. formatted cells) with a caption naming them.
+        Returns ``df``."""
         meta = self.provenance()
         caption = f"**{title}** (" + "; ".join(f"{k}: {v}" for k, v in meta.items()) + ")"
-        write_table(df.assign(**meta), self.results_dir / stem, caption=caption, markdown=df)
+        write_table(df.assign(**meta), self.results_dir / stem, caption=caption, markdown=df if markdown is None else markdown)
         return df
 
     def save_figure(self, fig, stem: str) -> None:
@@ -302,3 +366,79 @@ def open_companion(
         workers=spec.workers if workers is None else workers,
         progress=bool(progress),
     )
+
+
+@dataclass(frozen=True)
+class AttentionSample:
+    """One validation sample run through the first seed of S-TR and T-TR, with their attention maps."""
+
+    index: int
+    name: str
+    class_name: str
+    xyz: np.ndarray  # (T, V, 3): person 0's joints as the models saw them
+    ssa: dict[str, np.ndarray]  # layer -> (M, T', N_h, V, V) of S-TR
+    tsa: dict[str, np.ndarray]  # layer -> (M, V, N_h, T', T') of T-TR
+    predictions: dict[str, str]  # stream -> predicted class name
+
+    def middle_frame(self) -> np.ndarray:
+        """Person 0's joints (V, 3) in the middle of the sequence."""
+        return self.xyz[self.xyz.shape[0] // 2]
+
+
+def attention_sample(run: Companion, sample: int | None = None) -> AttentionSample:
+    """Run the first seed of S-TR and T-TR on one validation sample and collect their attention and predictions.
+
+    ``sample`` None picks the first sample of a class the paper names for S-TR that both classify correctly
+    (else the first sample both get right, else sample 0)."""
+    models = {s: run.model(s) for s in ("spatial", "temporal")}
+    ds = run.validation_set(models["spatial"])
+    if sample is None:
+        right = run.correct_samples()
+        named = [i for i in right if ds.class_names[ds.labels[i]] in PAPER_GAIN_CLASSES["spatial"]]
+        sample = (named or right or [0])[0]
+    if not 0 <= sample < len(ds):
+        raise ValueError(f"sample {sample}: expected an index below {len(ds)} (validation samples)")
+    maps, predictions = {}, {}
+    for stream, loaded in models.items():
+        x, label, _ = run.validation_set(loaded)[sample]
+        maps[stream] = attention_maps(loaded.model, x)
+        with torch.no_grad():
+            predictions[stream] = loaded.class_names[int(loaded.model(x[None]).argmax())]
+    return AttentionSample(
+        index=sample,
+        name=str(ds.sample_names[sample]),
+        class_name=ds.class_names[label],
+        xyz=x[:3, :, :, 0].permute(1, 2, 0).numpy(),  # (T, V, 3): person 0
+        ssa=maps["spatial"],
+        tsa=maps["temporal"],
+        predictions=predictions,
+    )
+
+
+@dataclass(frozen=True)
+class SamplePair:
+    """Two samples' SSA maps at one layer (mean over heads and frames) and how far apart they are."""
+
+    maps: np.ndarray  # (2, V, V)
+    titles: list[str]
+    sentence: str
+
+
+def compare_samples(run: Companion, att: AttentionSample, layer: str) -> SamplePair:
+    """``att``'s sample beside the first validation sample of another class that the first seeds classify
+    correctly (else the first of another class), at SSA ``layer``: their maps and their distance against the
+    mean distance between two samples of one class."""
+    loaded = run.model("spatial")
+    ds = run.validation_set(loaded)
+    others = [i for i in range(len(ds)) if ds.class_names[ds.labels[i]] != att.class_name]
+    right = set(run.correct_samples())
+    other = next((i for i in others if i in right), others[0])  # a correctly classified one when there is one
+    x, label, _ = ds[other]
+    second = attention_maps(loaded.model, x)[layer][0]  # person 0: (T', N_h, V, V)
+    first = att.ssa[layer][0]
+    distance = float(sample_distances(np.stack([first.mean(0), second.mean(0)]), np.array([0, 1]))["between classes"])
+    within = pd.read_csv(run.results_dir / "attention_ssa.csv").set_index("layer").loc[layer, "within class mean"]
+    sentence = (f"{att.class_name!r} vs {ds.class_names[label]!r} at {layer}: map distance {distance:.4f} "
+                f"(total variation, per head and query); two samples of one class differ by {within:.4f} on average")
+    maps = np.stack([first.mean(axis=(0, 1)), second.mean(axis=(0, 1))])  # (2, V, V): mean over frames and heads
+    return SamplePair(maps, [att.class_name, ds.class_names[label]], sentence)

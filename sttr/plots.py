@@ -579,9 +579,10 @@ def plot_confusion(
     return fig
 
 
-def write_figure(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix) with stable bytes: no software/date metadata, fixed
-    SVG ids. The layout is computed once and then frozen, so saving the figure again gives the same bytes."""
+def write_figure(fig: Figure, path: str | Path, dpi: int | None = DPI) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix; ``dpi`` None: the figure's own) with stable bytes: no
+    software/date metadata, fixed SVG ids. The layout is computed once and then frozen, so saving the figure
+    again gives the same bytes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"png": {"Software": None}, "svg": {"Date": None}}.get(path.suffix.lower().lstrip("."))
@@ -590,7 +591,7 @@ def write_figure(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
         # on later draws, and two saves of one figure must give the same bytes.
         fig.draw_without_rendering()
         fig.set_layout_engine("none")
-        fig.savefig(path, dpi=dpi, metadata=metadata, bbox_inches="tight")
+        fig.savefig(path, dpi=fig.dpi if dpi is None else dpi, metadata=metadata, bbox_inches="tight")
     return path
 
 
@@ -598,6 +599,6 @@ def save_figure(fig: Figure, out_dir: str | Path, stem: str, dpi: int = DPI) -> 
     """Write ``out_dir/stem.png`` and ``.svg`` with stable bytes (``write_figure``)."""
     out = Path(out_dir)
     png = write_figure(fig, out / f"{stem}.png", dpi)
-    svg = write_figure(fig, out / f"{stem}.svg", dpi)
+    svg = write_figure(fig, out / f"{stem}.svg", None)  # vector; embedded rasters at the figure's dpi
     log.info("wrote %s and %s", png, svg)
     return png, svg

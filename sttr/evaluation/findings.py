@@ -170,3 +170,43 @@ def fusion_table(runs: Runs) -> tuple[pd.DataFrame, pd.DataFrame]:
         display.append({"fusion": name, "top-1 (%)": str(acc), "gain over the better run of the pair (points)": str(gain)})
     return pd.DataFrame(numbers), pd.DataFrame(display)
 
+
+
+def convergence(run_table: pd.DataFrame) -> pd.DataFrame:
+    """Per trained run: top-1 of the last and of the best validation epoch and their gap (points), the check
+    that training reached its plateau (the last epoch within 1 point of the best)."""
+    trained = run_table.dropna(subset=["best epoch"])
+    out = trained[["model", "input", "seed", "epochs", "top-1 last (%)", "top-1 best (%)", "best epoch"]].copy()
+    out["gap (points)"] = out["top-1 best (%)"] - out["top-1 last (%)"]
+    out["last within 1 point of best"] = out["gap (points)"] <= 1.0
+    return out.reset_index(drop=True)
+
+
+def per_class_table(runs: Runs, streams: Sequence[str] = ("stgcn", "spatial", "temporal")) -> pd.DataFrame:
+    """Per-class accuracy (%) on joints, mean over seeds, one column per model, with the samples per class."""
+    table = None
+    for stream in streams:
+        if (stream, False) not in runs:
+            continue
+        acc = per_class_over_seeds(runs[(stream, False)])
+        seeds = [c for c in acc.columns if c not in ("label", "name", "samples")]
+        if table is None:
+            table = acc[["label", "name", "samples"]].copy()
+        table[TITLES[stream]] = acc[seeds].mean(axis=1)
+    return table
+
+
+def confusion_between(scores: Mapping[int, Scores], pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """For pairs of classes (a, b): the fraction (%) of a's samples predicted as b and of b's as a, summed
+    over seeds; e.g. actions that are each other's time reversal."""
+    first = next(iter(scores.values()))
+    names = list(first.class_names or [])
+    matrix = summed_confusion(scores)
+    rows = []
+    for a, b in pairs:
+        if a not in names or b not in names:
+            continue
+        i, j = names.index(a), names.index(b)
+        rows.append({"class": a, "confused with": b, "predicted as the other (%)": 100.0 * matrix[i, j] / matrix[i].sum(),
+                     "the other predicted as it (%)": 100.0 * matrix[j, i] / matrix[j].sum()})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -52,7 +52,13 @@ zeros dropped.
 """
 
 from sttr.data.names import SYNTHETIC_ACTIONS
-from sttr.data.synthetic.actions import INTERACTIONS, TIME_REVERSED_PAIRS, describe_classes, perform
+from sttr.data.synthetic.actions import (
+    INTERACTIONS,
+    TIME_REVERSED_PAIRS,
+    describe_classes,
+    perform,
+    time_reversed_class_names,
+)
 from sttr.data.synthetic.camera import film
 from sttr.data.synthetic.generation import generate, setup_of
 
@@ -65,4 +71,5 @@ __all__ = [
     "generate",
     "perform",
     "setup_of",
+    "time_reversed_class_names",
 ]

@@ -250,6 +250,12 @@ if set(_ACTIONS) != set(SYNTHETIC_ACTIONS):
     raise ImportError(f"the choreographies {sorted(_ACTIONS)} do not match names.SYNTHETIC_ACTIONS {SYNTHETIC_ACTIONS}")
 
 
+def time_reversed_class_names() -> list[tuple[str, str]]:
+    """The class names of the pairs of actions that are each other's time reversal (same poses, reversed)."""
+    names = dict(zip(SYNTHETIC_ACTIONS, class_names("synthetic")))
+    return [(names[a], names[b]) for a, b in TIME_REVERSED_PAIRS]
+
+
 def describe_classes() -> pd.DataFrame:
     """One row per synthetic class: NTU number and name, bodies, what the motion does, the claim it exercises."""
     return pd.DataFrame(

@@ -1,0 +1,93 @@
+"""Do the committed results survive another CPU kind? Retrain a profile's runs with other CPU kernels and check.
+
+CPU results depend on the instruction set the kernels use: AVX-512 and AVX2 machines round differently in the
+last bits, and training diverges from there. PyTorch and oneDNN can be told to use a lower instruction set
+(``ATEN_CPU_CAPABILITY``, ``ONEDNN_MAX_CPU_ISA``), which reproduces another machine kind's numerics on this
+one. For each setting this script trains every run of the profile (as ``make reproduce`` does: same seeds,
+same single-thread processes) into a folder of its own, then prints, per stream, the mean ± sd over seeds
+against the committed interval (``results/<profile>/summary.csv``: mean ± 2 sd) and every claim's verdict
+against the committed one (``results/<profile>/claims.csv``).
+
+    python benchmarks/bench_machines.py                    # AVX2 kernels on this machine (about as long as the
+                                                           # training of make reproduce)
+    python benchmarks/bench_machines.py --isa native avx2  # also retrain with this machine's own kernels
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sttr.companion import STREAM_ORDER, open_companion  # noqa: E402
+from sttr.evaluation.claims import claims_table  # noqa: E402
+from sttr.evaluation.findings import seed_summary, spread  # noqa: E402
+from sttr.evaluation.reproducibility import compare_claims, compare_summaries  # noqa: E402
+from sttr.runtime import tune_cpu_allocator  # noqa: E402
+
+# Environment of each setting: the kernels PyTorch (ATen) and oneDNN may use.
+SETTINGS = {
+    "native": {},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "default": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+}
+
+
+def cpu_model() -> str:
+    """The CPU model name and its widest vector extension (lscpu's view, from /proc/cpuinfo)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    isa = "AVX-512" if " avx512f" in flags else ("AVX2" if " avx2" in flags else "no AVX2")
+    return f"{name} ({isa}, {os.cpu_count()} logical CPUs)"
+
+
+def retrain(profile: str, setting: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train the profile's runs with ``setting``'s kernels into ``folder``: (summary over seeds, claims)."""
+    os.environ.update(SETTINGS[setting])  # inherited by the training processes
+    run = open_companion(profile)
+    run = run.with_runs_dir(folder / setting)
+    for stream in STREAM_ORDER:
+        run.train_stream(stream)
+    numbers, _ = seed_summary(run.run_table())
+    _, attention = run.attention_study("spatial")
+    return numbers, claims_table(run.all_scores(), attention=spread(attention.iloc[:, 1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="mini")
+    parser.add_argument("--isa", nargs="+", default=["avx2"], choices=sorted(SETTINGS))
+    parser.add_argument("--keep", metavar="DIR", default=None, help="train into DIR (default: a temporary folder)")
+    args = parser.parse_args()
+    tune_cpu_allocator()
+    results = ROOT / "results" / args.profile
+    committed_summary = pd.read_csv(results / "summary.csv")
+    committed_claims = pd.read_csv(results / "claims.csv")
+    print(f"machine: {cpu_model()}; profile {args.profile}; {time.strftime('%Y-%m-%d')}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep or tmp)
+        for setting in args.isa:
+            t0 = time.perf_counter()
+            summary, claims = retrain(args.profile, setting, folder)
+            minutes = (time.perf_counter() - t0) / 60
+            print(f"\n== kernels: {setting} {SETTINGS[setting] or '(this machine)'}; {minutes:.1f} min ==")
+            print(compare_summaries(committed_summary, summary).to_string(index=False))
+            print(compare_claims(committed_claims, claims).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

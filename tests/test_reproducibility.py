@@ -1,0 +1,28 @@
+"""Comparing a rerun with committed results: means inside the committed interval, verdicts unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sttr.evaluation.reproducibility import compare_claims, compare_summaries
+
+
+def _summary(means, sds):
+    return pd.DataFrame({"model": ["ST-GCN", "S-TR", "T-TR"], "input": ["joints"] * 3,
+                         "top-1 last (%) mean": means, "top-1 last (%) sd": sds})  # fmt: skip
+
+
+def test_means_are_checked_against_mean_plus_minus_two_sd():
+    committed = _summary([90.0, 91.0, 92.0], [1.0, 0.5, np.nan])
+    rerun = _summary([91.9, 92.1, 80.0], [0.8, 0.7, 0.0])
+    table = compare_summaries(committed, rerun)
+    assert table["inside"].tolist() == [True, False, None]  # 91.9 in [88, 92]; 92.1 outside [90, 92]; one run
+    assert table["interval"].tolist()[:2] == ["[88.0, 92.0]", "[90.0, 92.0]"]
+
+
+def test_verdicts_are_compared_claim_by_claim():
+    committed = pd.DataFrame({"claim": ["a", "b"], "verdict": ["holds", "within noise"]})
+    rerun = pd.DataFrame({"claim": ["b", "a"], "verdict": ["does not hold", "holds"]})
+    table = compare_claims(committed, rerun).set_index("claim")
+    assert table.loc["a", "same"] and not table.loc["b", "same"]
