@@ -16,7 +16,7 @@ import pytest
 
 from sttr.__main__ import main
 from sttr.data import prepare_kinetics as prepare_module
-from sttr.data import synthetic_kinetics as sk
+from sttr.data.synthetic import kinetics as sk
 from sttr.data.formats import read_labels
 from sttr.data.kinetics import (
     KineticsFormatError,

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     """Generate the clips and print a one-line summary."""
     import sys
 
-    from sttr.data.synthetic_kinetics import generate_kinetics
+    from sttr.data.synthetic.kinetics import generate_kinetics
 
     start = time.perf_counter()
     try:
