@@ -1,4 +1,5 @@
-"""``python -m sttr COMMAND``: synth, prepare-ntu, train, evaluate, fuse, predict, pipeline."""
+"""``python -m sttr COMMAND``: synth, synth-kinetics, prepare-ntu, prepare-kinetics, train, evaluate, fuse, predict,
+pipeline."""
 
 from __future__ import annotations
 

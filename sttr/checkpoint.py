@@ -2,8 +2,9 @@
 
 Our trainer's files are dicts with ``"format": "sttr-checkpoint"`` and a ``"version"``; besides the weights
 they carry the model config, the class names and the input rule (modality, window, resample) so that
-evaluation and prediction feed the model as training did, and the optimiser, scheduler and RNG states for
-an exact resume. The authors' released files are state dicts (bare or under ``model_state_dict``) read
+evaluation and prediction feed the model as validation did (the full length when the window was for
+training only, ``DataConfig.window_scope``), and the optimiser, scheduler and RNG states for an exact
+resume. The authors' released files are state dicts (bare or under ``model_state_dict``) read
 through ``sttr.models.official.load_official``. Every file is read with ``torch.load(weights_only=True)``:
 nothing in a checkpoint can run code.
 """
@@ -22,7 +23,7 @@ from torch import nn
 from sttr.data.names import default_class_names
 from sttr.models import ModelConfig, build_model
 from sttr.models.official import load_official
-from sttr.skeleton import MODALITY_CHANNELS
+from sttr.skeleton import MODALITY_CHANNELS, Layout, layout
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,17 @@ class LoadedModel:
     @property
     def stream(self) -> str:
         return str(self.config.stream)
+
+    @property
+    def graph(self) -> str:
+        """The skeleton graph the model was built on: "ntu" (25 Kinect v2 joints, x y z) or "kinetics" (18
+        OpenPose joints, x y score)."""
+        return str(self.config.graph)
+
+    @property
+    def layout(self) -> Layout:
+        """The joint layout of ``graph`` (``sttr.skeleton``): joint names, edges, channels."""
+        return layout(self.graph)
 
 
 def training_payload(
@@ -204,8 +216,10 @@ def _official(obj: dict[str, Any], source: str) -> LoadedModel:
 def load_checkpoint(checkpoint: str | Path | dict, device: str | torch.device = "cpu") -> LoadedModel:
     """The one reader: our trainer's checkpoint or the authors' weights, as a model in eval mode on ``device``.
 
-    Authors' checkpoints take modality ``joint`` for 3 input channels and ``joint_bone`` for 6, the full
-    300-frame window and NTU class names by class count.
+    Authors' checkpoints take modality ``joint`` for 3 input channels and ``joint_bone`` for 6 (channels x, y, z
+    on NTU's graph, x, y, score on Kinetics-skeleton's), the full 300 frames, and class names by class count:
+    NTU-60/120's for 60 or 120 classes, else ``class i`` (``evaluate_checkpoint`` takes the names of a
+    ``label_names.json`` beside the evaluated split, e.g. Kinetics-400's written by prepare-kinetics).
     """
     source = "<state dict>" if isinstance(checkpoint, dict) else str(checkpoint)
     obj = checkpoint if isinstance(checkpoint, dict) else _load(Path(checkpoint))
@@ -215,6 +229,6 @@ def load_checkpoint(checkpoint: str | Path | dict, device: str | torch.device = 
         )
     loaded = _ours(obj, source) if obj.get("format") == FORMAT else _official(obj, source)
     loaded.model.to(device).eval()
-    log.info("loaded %s: %s checkpoint, %s stream, %s, %d classes", source, loaded.kind, loaded.stream,
-             loaded.modality, loaded.num_classes)  # fmt: skip
+    log.info("loaded %s: %s checkpoint, %s stream, %s graph, %s, %d classes", source, loaded.kind, loaded.stream,
+             loaded.graph, loaded.modality, loaded.num_classes)  # fmt: skip
     return loaded

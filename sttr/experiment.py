@@ -13,7 +13,6 @@ a profile folder is read as it is (it must then give every section itself).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,17 +21,23 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import yaml
 
-from sttr.data.formats import read_labels
-from sttr.data.names import DATASETS, num_classes
+from sttr.data.formats import LABEL_NAMES, read_label_names, read_labels
+from sttr.data.names import DATASETS, KINETICS_DATASETS, dataset_layout, num_classes
 from sttr.models import ModelConfig
 from sttr.models.config import STREAMS
 from sttr.repo import repo_root
-from sttr.skeleton import MODALITY_CHANNELS
+from sttr.skeleton import MODALITY_CHANNELS, layout_of_joints
 
 AMP_MODES = (None, "bf16", "fp16")
 SCHEDULES = ("step", "cosine")
-# Environment variable that overrides the raw NTU folder of the NTU profiles.
+# Where data.window applies: "all" = training, validation, evaluation and prediction (the paper's NTU recipe);
+# "train" = training only, the others see the full stored length (the authors' Kinetics feeder).
+WINDOW_SCOPES = ("all", "train")
+PRESETS = ("paper", "small", "kinetics")  # the ModelConfig presets a model section may name
+# Environment variables that override the raw folder of the NTU and the Kinetics-skeleton profiles.
 NTU_RAW_ENV = "STTR_NTU_RAW"
+KINETICS_RAW_ENV = "STTR_KINETICS_RAW"
+RAW_ENV: dict[str, str] = {"ntu60": NTU_RAW_ENV, "ntu120": NTU_RAW_ENV, "kinetics": KINETICS_RAW_ENV}
 
 
 class ConfigError(ValueError):
@@ -54,12 +59,20 @@ def _resolve(path: str | Path, root: Path) -> str:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the prepared split lives and how samples are read (see ``SkeletonDataset.from_dir``)."""
+    """Where the prepared split lives and how samples are read (see ``SkeletonDataset.from_dir``).
+
+    ``window`` frames per sample (None: all stored frames), resampled from the valid frames with
+    ``resample``, else cropped (a random crop with ``random_choose``). ``window_scope`` says where the window
+    applies: "all" (training, validation, ``evaluate`` and ``predict``: the paper's NTU recipe) or "train"
+    (training only; validation, ``evaluate`` and ``predict`` see the full stored length, as the authors'
+    Kinetics feeder tests on all 300 frames). The augmentations apply to training only.
+    """
 
     dir: str
     modality: str = "joint"
     window: int | None = None
     resample: bool = False
+    window_scope: str = "all"
     random_shift: bool = False
     random_move: bool = False
     random_choose: bool = False
@@ -72,6 +85,10 @@ class DataConfig:
             raise ConfigError(f"data.window: expected a positive integer or null, got {self.window!r}")
         if self.resample and self.window is None:
             raise ConfigError("data.resample: true needs data.window (the number of frames to resample to)")
+        if self.window_scope not in WINDOW_SCOPES:
+            raise ConfigError(f"data.window_scope: expected one of {list(WINDOW_SCOPES)}, got {self.window_scope!r}")
+        if self.window_scope == "train" and self.window is None:
+            raise ConfigError("data.window_scope: 'train' needs data.window (the training window, in frames)")
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
             raise ConfigError(f"data.num_workers: expected an integer >= 0, got {self.num_workers!r}")
 
@@ -79,6 +96,17 @@ class DataConfig:
     def channels(self) -> int:
         """Input channels the modality produces (3 for joints or bones, 6 for both)."""
         return MODALITY_CHANNELS[self.modality]
+
+    @property
+    def eval_window(self) -> int | None:
+        """The window of validation, ``evaluate`` and ``predict``: ``window``, or None (full length) when
+        ``window_scope`` is "train"; a checkpoint stores it as its input rule."""
+        return self.window if self.window_scope == "all" else None
+
+    @property
+    def eval_resample(self) -> bool:
+        """Whether validation, ``evaluate`` and ``predict`` resample to ``eval_window`` (stored with it)."""
+        return self.resample and self.eval_window is not None
 
 
 @dataclass(frozen=True)
@@ -137,7 +165,8 @@ class TrainConfig:
 
 
 def model_config_from_section(section: Mapping[str, Any], where: str = "model") -> ModelConfig:
-    """Build a ``ModelConfig`` from a YAML ``model`` section: ``preset`` (+ ``bones``) plus field overrides.
+    """Build a ``ModelConfig`` from a YAML ``model`` section: ``preset`` ("paper", "small" or "kinetics", the
+    authors' Kinetics-skeleton configuration) with ``bones``, plus field overrides.
 
     Without ``preset`` the section is a full ``ModelConfig.to_dict()`` (as stored in checkpoints).
     """
@@ -145,8 +174,8 @@ def model_config_from_section(section: Mapping[str, Any], where: str = "model") 
     if "preset" not in section:
         return ModelConfig.from_dict(section)
     preset = section.pop("preset")
-    if preset not in ("paper", "small"):
-        raise ConfigError(f"{where}.preset: expected 'paper' or 'small', got {preset!r}")
+    if preset not in PRESETS:
+        raise ConfigError(f"{where}.preset: expected one of {list(PRESETS)}, got {preset!r}")
     stream = section.pop("stream", None)
     if stream not in STREAMS:
         raise ConfigError(f"{where}.stream: expected one of {list(STREAMS)}, got {stream!r}")
@@ -315,8 +344,15 @@ def validate(cfg: ExperimentConfig) -> None:
         if arr.ndim != 5 or arr.shape[1] != 3:
             raise ConfigError(f"{data_path}: expected joints of shape (N, 3, T, V, M), found {tuple(arr.shape)}")
         n, _, t, v, m = arr.shape
-        if v != cfg.model.num_joints:
-            raise ConfigError(f"{data_path}: {v} joints but model.num_joints={cfg.model.num_joints}")
+        try:
+            data_layout = layout_of_joints(v, f"{data_path}: joints of an array of shape {tuple(arr.shape)}")
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        if data_layout.name != cfg.model.graph:
+            raise ConfigError(
+                f"{data_path}: {v} joints ({data_layout.title}) but model.graph={cfg.model.graph!r} has "
+                f"{cfg.model.num_joints} joints"
+            )
         if m != cfg.model.num_persons:
             raise ConfigError(f"{data_path}: {m} persons but model.num_persons={cfg.model.num_persons}")
         if cfg.data.window is not None and cfg.data.window > t and not cfg.data.resample:
@@ -338,11 +374,12 @@ def validate(cfg: ExperimentConfig) -> None:
                 f"but model.num_classes={cfg.model.num_classes}"
             )
         max_label = max(max_label, int(labels.max()))
-    names_path = split_dir / "label_names.json"
-    if names_path.is_file():
-        class_names = json.loads(names_path.read_text())
-        if len(class_names) < max_label + 1:
-            raise ConfigError(f"{names_path}: {len(class_names)} class names for labels up to {max_label}")
+    try:
+        class_names = read_label_names(split_dir)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if class_names is not None and len(class_names) < max_label + 1:
+        raise ConfigError(f"{split_dir / LABEL_NAMES}: {len(class_names)} class names for labels up to {max_label}")
 
 
 @dataclass(frozen=True)
@@ -402,7 +439,8 @@ class Profile:
 
     @property
     def split_dir(self) -> Path:
-        """The prepared arrays of this profile's benchmark: ``prepared_dir/<benchmark>`` (prepare-ntu's layout)."""
+        """The prepared arrays of this profile's benchmark: ``prepared_dir/<benchmark>`` (prepare-ntu's layout);
+        ``prepared_dir`` itself for Kinetics-skeleton, which has one split and no benchmark (prepare-kinetics)."""
         return self.prepared_dir / self.benchmark
 
     def config_path(self, stream: str, bones: bool = False) -> Path:
@@ -417,12 +455,15 @@ class Profile:
 
     def experiment_dict(self, stem: str, own: Mapping[str, Any]) -> dict[str, Any]:
         """The full config of experiment ``stem`` (e.g. ``temporal_bones``): the paths of this profile, the
-        paper's preset for this dataset, the profile's shared settings, then the experiment file's ``own``."""
+        paper's preset with this dataset's classes and skeleton graph, the profile's shared settings, then the
+        experiment file's ``own``."""
         base: dict[str, Any] = {
             "name": f"{self.name}-{stem.replace('_', '-')}",
             "out_dir": str(self.runs_dir / stem),
             "data": {"dir": str(self.split_dir)},
-            "model": {"preset": "paper", "num_classes": num_classes(self.dataset)},
+            "model": {
+                "preset": "paper", "num_classes": num_classes(self.dataset), "graph": dataset_layout(self.dataset)
+            },
             "train": {},
         }
         d = _merge(_merge(base, self.experiment), own)
@@ -444,7 +485,7 @@ def list_profiles(folder: Path | None = None) -> list[str]:
 
 def load_profile(name: str, folder: Path | None = None) -> Profile:
     """Read ``configs/<name>/profile.yaml`` (or under ``folder``); paths become absolute (repository root),
-    raw NTU from $STTR_NTU_RAW."""
+    raw NTU from $STTR_NTU_RAW, raw Kinetics-skeleton from $STTR_KINETICS_RAW."""
     base = configs_dir() if folder is None else Path(folder)
     path = base / name / PROFILE_FILE
     if not path.is_file():
@@ -453,10 +494,16 @@ def load_profile(name: str, folder: Path | None = None) -> Profile:
     _check_keys(d, PROFILE_KEYS, "", str(path))
     if d.get("dataset") not in DATASETS:
         raise ConfigError(f"{path}: dataset: expected one of {list(DATASETS)}, got {d.get('dataset')!r}")
+    if d["dataset"] in KINETICS_DATASETS and d.get("benchmark"):
+        raise ConfigError(
+            f"{path}: benchmark: Kinetics-skeleton has one train/val split and no benchmark; remove the key "
+            f"(the split is prepared_dir itself), got {d['benchmark']!r}"
+        )
     root = _root_of(path.parent)
     raw = d["raw_dir"]
-    if d["dataset"] != "synthetic" and os.environ.get(NTU_RAW_ENV):
-        raw = os.environ[NTU_RAW_ENV]
+    env = RAW_ENV.get(d["dataset"])
+    if env and os.environ.get(env):
+        raw = os.environ[env]
     synth = d.get("synth")
     if synth is not None:
         _check_keys(synth, {"seed", "max_samples"}, "synth.", str(path))

@@ -2,25 +2,42 @@
 
 The preprocessing is the training one, so a prediction means what the benchmark numbers mean.
 
-Inputs, and the rule that tells the layouts apart (``V`` = 25 Kinect v2 joints in NTU order):
+Inputs, and the rule that tells the layouts apart (by the number of axes, the last axis and the joint count V):
 
-- ``*.skeleton``: raw NTU text; read, the two most energetic bodies kept and Shi et al.'s
-  normalisation applied, exactly as ``prepare-ntu`` does.
-- ``*.npy`` or a numpy array, by its number of axes and its last axis:
-  - 5 axes: ``(N, C, T, V, M)``, prepared (2s-AGCN layout): used as is, one prediction per sample;
-  - 4 axes, last axis of size 3: ``(M, T, V, 3)`` 3D keypoints as pyskl stores them; normalised here;
+- ``*.skeleton``: raw NTU text (25 Kinect v2 joints, x y z); read, the two most energetic bodies kept and Shi
+  et al.'s normalisation applied, exactly as ``prepare-ntu`` does.
+- ``*.json``: one Kinetics-skeleton clip in ST-GCN's format (18 OpenPose joints: x and y as fractions of the
+  video's width and height, score); converted as the authors' ``kinetics_gendata.py`` and ``prepare-kinetics``
+  do (``sttr.data.kinetics``): the first 5 people of a frame read, x and y shifted by -0.5 and y negated, both
+  zeroed where the score is 0, per frame the 2 people of highest summed score kept; every frame is kept.
+- ``*.npy`` or a numpy array:
+  - 5 axes: ``(N, C, T, V, M)``, prepared (2s-AGCN layout, V = 25 or 18): used as is, one prediction per sample;
+  - 4 axes, last axis of size 3: keypoints ``(M, T, V, 3)`` of M people over T frames, by V:
+    - 25: 3D NTU joints (x, y, z) as pyskl stores them; normalised here as the ``.skeleton`` files are;
+    - 18: 2D OpenPose-18 keypoints (x, y, score) in normalised image coordinates, x / width and y / height in
+      [0, 1] with the origin at the top left, as OpenPose (normalised output) and ST-GCN's Kinetics-skeleton
+      write them (divide pixel coordinates by the frame size first); converted exactly as a ``.json`` clip
+      whose frame t lists person m in place m;
+    - 17: 2D COCO-17 keypoints (x, y, score) of common pose estimators, in the same coordinates; mapped to
+      OpenPose-18 (the 17 points one to one; the neck, which COCO lacks, is the midpoint of the shoulders,
+      scored by the lower of their scores), then converted as for 18; the prediction's ``note`` says so;
   - 4 axes otherwise: ``(C, T, V, M)``, prepared (2s-AGCN layout): used as is.
   A prepared array ends with the person axis (M <= 2), so a last axis of 3 always means keypoints.
   Prepared arrays hold joints (C = 3) or joints+bones (C = 6, joints first); bones are computed here
   when the checkpoint needs them and the array holds joints.
 
-Frames: a checkpoint of our trainer stores the ``window`` and ``resample`` rule it was trained with and
-the same rule is applied here; a model without a window (the authors', or ours trained on full
-sequences) saw NTU's 300 frames, so a longer sequence is resampled uniformly to 300 frames. Whenever the
-frame count changes, the prediction's ``note`` says so.
+The input's layout must be the checkpoint's graph: NTU inputs (25 joints, x y z) for NTU models, 2D inputs
+(Kinetics-skeleton clips, OpenPose-18 and COCO-17 keypoints, prepared 18-joint arrays: x y score) for
+Kinetics-skeleton models; anything else is an error that names the input's layout and the checkpoint's graph.
+
+Frames: a checkpoint of our trainer stores the ``window`` and ``resample`` rule of its validation and the
+same rule is applied here (none when its window was for training only, as the authors' Kinetics recipe); a
+model without a window (the authors', or ours evaluated on full sequences) saw 300 frames, so a longer
+sequence is resampled uniformly to 300 frames. Whenever the frame count changes, the prediction's ``note``
+says so.
 
 Two or more checkpoints: the paper's two-stream fusion, the sum of the streams' softmax scores (Sec. 2.3);
-the checkpoints must share the same classes (count and names).
+the checkpoints must share the same graph and classes (count, and names where our trainer stored them).
 
 JSON output (``to_json``), schema ``sttr-predictions/1``::
 
@@ -30,13 +47,13 @@ JSON output (``to_json``), schema ``sttr-predictions/1``::
       "top_k": 5,
       "class_names": ["drink water", ...],         # index = label
       "checkpoints": [{"path": str, "kind": "sttr" | "official", "stream": "spatial" | "temporal" |
-                       "stgcn", "modality": "joint" | "bone" | "joint_bone", "num_classes": int,
-                       "window": int | null, "resample": bool}],
+                       "stgcn", "graph": "ntu" | "kinetics", "modality": "joint" | "bone" | "joint_bone",
+                       "num_classes": int, "window": int | null, "resample": bool}],
       "predictions": [{
           "input": str,                            # file name, "file.npy[i]" for (N, ...) arrays
           "source": str,                           # path of the input file, "<array i>" for arrays
           "frames": int,                           # frames of the input sequence (valid frames)
-          "note": str | null,                      # how the sequence was fitted to the window, if it was
+          "note": str | null,                      # how the input was converted or fitted to the window, if it was
           "top_k": [{"rank": 1, "label": int, "name": str, "probability": float}],
                                                    # probability = fused score / number of streams
           "fused_scores": [float, ...],            # (K,) sum of the streams' softmax scores
@@ -60,17 +77,32 @@ import torch
 from tqdm.auto import tqdm
 
 from sttr.checkpoint import CheckpointError, LoadedModel, load_checkpoint
+from sttr.data.formats import LABEL_NAMES, read_label_names
+from sttr.data.kinetics import NUM_PERSONS_IN, clip_to_array, read_clip, valid_frames
 from sttr.data.names import MAX_FRAMES
 from sttr.data.preprocess import normalize, valid_length
-from sttr.data.transforms import fit_window, keypoints_to_array, to_modality
+from sttr.data.transforms import (
+    coco_to_openpose,
+    fit_window,
+    keypoints_to_array,
+    openpose_keypoints_to_array,
+    to_modality,
+)
 from sttr.evaluation.attention import attention_maps
 from sttr.evaluation.scores import class_mismatch, softmax, sum_scores
-from sttr.skeleton import CENTER_JOINT, NUM_JOINTS
+from sttr.skeleton import CENTER_JOINT, COCO_NUM_JOINTS, KINETICS, NTU, Layout, layout, layout_of_joints
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "sttr-predictions/1"
 InputLike = str | Path | np.ndarray
+
+# 2D keypoints must be normalised image coordinates (about [0, 1]); beyond this they are taken for pixels.
+NORMALISED_LIMIT = 2.0
+COCO_NOTE = (
+    "COCO-17 keypoints mapped to the 18 OpenPose joints (the 17 points one to one; the neck is the midpoint "
+    "of the shoulders, scored by the lower of their scores)"
+)
 
 
 class InputError(ValueError):
@@ -130,7 +162,8 @@ class _Item:
     name: str
     source: str
     x: np.ndarray  # (C, T, V, M) float32
-    frames: int  # valid frames, as prepare-ntu counts them
+    frames: int  # valid frames, as prepare-ntu / prepare-kinetics count them
+    note: str | None = None  # how the input was converted, when that is worth saying
 
 
 @dataclass(frozen=True)
@@ -138,6 +171,7 @@ class AttentionMap:
     """An attention map of one input: SSA (V, V) joint-by-joint or TSA (T', T') frame-by-frame."""
 
     stream: str  # "spatial" (SSA) or "temporal" (TSA)
+    graph: str  # the model's skeleton graph: "ntu" or "kinetics" (joint names of SSA maps)
     layer: str
     weights: np.ndarray
     input_frames: int  # T of the model input; T / T' is the layer's temporal stride
@@ -174,13 +208,23 @@ def prepared_length(x: np.ndarray, tol: float = 1e-5) -> int:
     return max(lengths)
 
 
-def _check_joints(v: int, what: str) -> None:
-    if v != NUM_JOINTS:
-        hint = " (17 looks like COCO keypoints of a 2D pose estimator)" if v == 17 else ""
+def _prepared_layout(v: int, what: str) -> Layout:
+    """The layout of a prepared (C, T, V, M) array with V joints; any other V is an error naming the input."""
+    if v == COCO_NUM_JOINTS:
         raise InputError(
-            f"{what}: {v} joints{hint}; the models need the {NUM_JOINTS} Kinect v2 joints in NTU order "
-            "(see sttr.skeleton.JOINT_NAMES)"
+            f"{what}: 17 joints in a prepared (C, T, V, M) array; COCO-17 keypoints are read as (M, T, 17, 3) "
+            "arrays of x, y, score (normalised image coordinates) and mapped to the 18 OpenPose joints"
         )
+    try:
+        return layout_of_joints(v, f"{what}: prepared array")
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
+def _input_frames(x: np.ndarray, v: int) -> int:
+    """Valid frames of a prepared (C, T, V, M) array: NTU's as prepare-ntu counts them, else one past the last
+    non-empty frame (prepare-kinetics)."""
+    return prepared_length(x) if v == NTU.num_joints else valid_frames(x)
 
 
 def _persons(x: np.ndarray, num_persons: int, what: str) -> np.ndarray:
@@ -197,13 +241,61 @@ def _persons(x: np.ndarray, num_persons: int, what: str) -> np.ndarray:
 
 
 def _keypoint_item(keypoints: np.ndarray, name: str, source: str, num_persons: int) -> _Item:
-    """pyskl 3D keypoints (M, T, V, 3) -> a normalised (3, max(T, 300), V, num_persons) item, as ``load_pyskl``
+    """Keypoints (M, T, V, 3) by V: NTU 3D joints (25), OpenPose-18 (18) or COCO-17 (17) 2D keypoints."""
+    v = keypoints.shape[2]
+    if v == NTU.num_joints:
+        return _ntu_keypoint_item(keypoints, name, source, num_persons)
+    if v == KINETICS.num_joints:
+        return _openpose_item(keypoints, name, source, num_persons)
+    if v == COCO_NUM_JOINTS:
+        return _openpose_item(coco_to_openpose(keypoints), name, source, num_persons, note=COCO_NOTE)
+    raise InputError(
+        f"{source}: keypoints (M, T, V, 3) with V = {v}; expected V = 25 (NTU RGB+D 3D joints x, y, z), 18 "
+        "(OpenPose x, y, score) or 17 (COCO x, y, score)"
+    )
+
+
+def _ntu_keypoint_item(keypoints: np.ndarray, name: str, source: str, num_persons: int) -> _Item:
+    """pyskl 3D keypoints (M, T, 25, 3) -> a normalised (3, max(T, 300), 25, num_persons) item, as ``load_pyskl``
     prepares them: the most energetic bodies when M > num_persons, zero padding, Shi et al."""
-    _check_joints(keypoints.shape[2], source)
     x = keypoints_to_array(keypoints, max(MAX_FRAMES, keypoints.shape[1]), num_persons)  # (3, T, V, M)
     if not np.any(x):
         raise InputError(f"{source}: every keypoint is zero; nothing to classify")
     return _Item(name=name, source=source, x=normalize(x), frames=valid_length(x))
+
+
+def _check_normalised(keypoints: np.ndarray, source: str) -> None:
+    """Refuse 2D keypoints (M, T, V, 3) whose detected x, y are far outside [0, 1]: pixel coordinates."""
+    detected = keypoints[..., 2] != 0  # (M, T, V)
+    extent = float(np.abs(keypoints[..., :2][detected]).max()) if detected.any() else 0.0
+    if extent > NORMALISED_LIMIT:
+        raise InputError(
+            f"{source}: x and y reach {extent:g}; expected normalised image coordinates in [0, 1] (x / width, "
+            "y / height, as OpenPose and ST-GCN's Kinetics-skeleton write them): divide pixel coordinates by "
+            "the frame's width and height"
+        )
+
+
+def _openpose_item(
+    keypoints: np.ndarray, name: str, source: str, num_persons: int, note: str | None = None
+) -> _Item:
+    """OpenPose-18 keypoints (M, T, 18, 3) -> (3, max(T, 300), 18, num_persons) as a clip file of them is
+    converted (``sttr.data.transforms.openpose_keypoints_to_array``)."""
+    _check_normalised(keypoints, source)
+    x = openpose_keypoints_to_array(keypoints, max(MAX_FRAMES, keypoints.shape[1]), num_persons)
+    if not np.any(x):
+        raise InputError(f"{source}: no joint has a score above 0; nothing to classify")
+    return _Item(name=name, source=source, x=x, frames=valid_frames(x), note=note)
+
+
+def _clip_item(path: Path, num_persons: int) -> _Item:
+    """A Kinetics-skeleton clip file converted as prepare-kinetics converts it, frames past 300 kept."""
+    clip = read_clip(path, max_people=NUM_PERSONS_IN)
+    frames = max(MAX_FRAMES, int(clip.frame.max()) + 1 if clip.frame.size else 0)
+    x, _ = clip_to_array(clip, max_frames=frames, num_person_out=num_persons)  # (3, T, 18, M)
+    if not np.any(x):
+        raise InputError(f"{path}: no person detected in any of its {clip.num_frames} frames; nothing to classify")
+    return _Item(name=path.name, source=str(path), x=x, frames=valid_frames(x))
 
 
 def _skeleton_item(path: Path, num_persons: int) -> _Item:
@@ -236,18 +328,20 @@ def _array_items(arr: np.ndarray, name: str, source: str, num_persons: int) -> l
     else:
         raise InputError(
             f"{source}: array of shape {arr.shape}; expected (N, C, T, V, M) or (C, T, V, M) prepared "
-            f"(2s-AGCN layout) or (M, T, V, 3) 3D keypoints (pyskl), with V = {NUM_JOINTS}"
+            "(2s-AGCN layout, V = 25 or 18) or keypoints (M, T, V, 3): V = 25 NTU 3D joints, 18 OpenPose or "
+            "17 COCO 2D keypoints (x, y, score)"
         )
-    _check_joints(arr.shape[3], source)
+    prepared = _prepared_layout(arr.shape[3], source)
     if arr.shape[1] not in (3, 6):
+        channels = ", ".join(prepared.channels)
         raise InputError(
-            f"{source}: {arr.shape[1]} channels in (N, C, T, V, M) layout; expected 3 (x, y, z joints) or "
-            "6 (joints+bones); 2D keypoints cannot be used: the models need 3D joints"
+            f"{source}: {arr.shape[1]} channels in (N, C, T, V, M) layout; expected 3 ({channels} of each joint) "
+            "or 6 (joints+bones); 2D keypoints without scores cannot be used: give (M, T, V, 3) x, y, score"
         )
     items = []
     for n, sample in zip(names, arr.astype(np.float32, copy=False)):
         x = _persons(sample, num_persons, source)  # (C, T, V, M)
-        items.append(_Item(name=n, source=source, x=x, frames=prepared_length(x)))
+        items.append(_Item(name=n, source=source, x=x, frames=_input_frames(x, prepared.num_joints)))
     return items
 
 
@@ -261,6 +355,8 @@ def load_input(inp: InputLike, index: int = 0, num_persons: int = 2) -> list[_It
     suffix = path.suffix.lower()
     if suffix == ".skeleton":
         return [_skeleton_item(path, num_persons)]
+    if suffix == ".json":
+        return [_clip_item(path, num_persons)]
     if suffix == ".npy":
         try:
             arr = np.load(path, allow_pickle=False)
@@ -268,8 +364,8 @@ def load_input(inp: InputLike, index: int = 0, num_persons: int = 2) -> list[_It
             raise InputError(f"{path}: not a readable .npy array ({exc})") from exc
         return _array_items(arr, path.name, str(path), num_persons)
     raise InputError(
-        f"{path}: unknown input type {suffix!r}; expected a raw NTU .skeleton file or a .npy array "
-        "((N, C, T, V, M) or (C, T, V, M) prepared, or (M, T, V, 3) keypoints)"
+        f"{path}: unknown input type {suffix!r}; expected a raw NTU .skeleton file, a Kinetics-skeleton .json "
+        "clip or a .npy array ((N, C, T, V, M) or (C, T, V, M) prepared, or (M, T, V, 3) keypoints)"
     )
 
 
@@ -277,14 +373,27 @@ def load_input(inp: InputLike, index: int = 0, num_persons: int = 2) -> list[_It
 # fitting an input to one stream
 
 
-def fit_stream(x: np.ndarray, frames: int, loaded: LoadedModel, what: str) -> tuple[np.ndarray, str | None]:
-    """Channels and frames of (C, T, V, M) with ``frames`` valid frames, as ``loaded`` was trained.
+def check_graph(v: int, loaded: LoadedModel, what: str) -> None:
+    """Raise ``InputError`` naming the input's layout and the checkpoint's graph unless V is the graph's."""
+    graph = loaded.layout
+    if v != graph.num_joints:
+        given = layout_of_joints(v, what)
+        raise InputError(
+            f"{what}: the input has the skeleton of {given.title}, channels {', '.join(given.channels)}, but "
+            f"{loaded.source} is a model of graph {graph.name!r}, {graph.title}, channels {', '.join(graph.channels)}"
+        )
 
-    Bones are computed when needed; the window rule is the training data loader's (``SkeletonDataset``):
-    ``resample`` -> the valid frames resampled linearly to ``window``; a window alone -> the first
-    ``window`` frames (zero-padded when shorter); no window -> the whole sequence, resampled to 300
-    frames when longer. Returns the array and a note when the frame count changed (None otherwise).
+
+def fit_stream(x: np.ndarray, frames: int, loaded: LoadedModel, what: str) -> tuple[np.ndarray, str | None]:
+    """Channels and frames of (C, T, V, M) with ``frames`` valid frames, as ``loaded`` was validated in training.
+
+    V must be the joint count of the model's graph. Bones are computed when needed; the window rule is the
+    validation data loader's (``SkeletonDataset``): ``resample`` -> the valid frames resampled linearly to
+    ``window``; a window alone -> the first ``window`` frames (zero-padded when shorter); no window -> the
+    whole sequence, resampled to 300 frames when longer. Returns the array and a note when the frame count
+    changed (None otherwise).
     """
+    check_graph(x.shape[2], loaded, what)
     need = loaded.in_channels
     c = x.shape[0]
     if c == 3:
@@ -326,8 +435,31 @@ def fit_stream(x: np.ndarray, frames: int, loaded: LoadedModel, what: str) -> tu
 # the predictor
 
 
+def class_names_from(source: Sequence[str] | str | Path) -> list[str]:
+    """Class names given as a list, a ``label_names.json`` file or a folder holding one (a prepared split)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        folder = path if path.is_dir() else path.parent
+        if path.is_file() and path.name != LABEL_NAMES:
+            raise ValueError(f"{path}: expected a {LABEL_NAMES} file (a JSON list of class names) or its folder")
+        names = read_label_names(folder)
+        if names is None:
+            raise FileNotFoundError(f"{folder / LABEL_NAMES}: not found (prepare-ntu and prepare-kinetics write it)")
+        return names
+    return [str(n) for n in source]
+
+
+def _stored_names(loaded: LoadedModel) -> list[str] | None:
+    """The class names a checkpoint carries: ours stores them; the authors' names come from the class count."""
+    return list(loaded.class_names) if loaded.kind == "sttr" else None
+
+
 class Predictor:
-    """Loads one or more checkpoints once and predicts many inputs (several checkpoints: summed softmax)."""
+    """Loads one or more checkpoints once and predicts many inputs (several checkpoints: summed softmax).
+
+    ``class_names`` (a list, a ``label_names.json`` or a prepared split's folder) names the classes where the
+    checkpoints do not, e.g. the Kinetics-400 names for the authors' Kinetics-skeleton checkpoints.
+    """
 
     def __init__(
         self,
@@ -336,6 +468,7 @@ class Predictor:
         top_k: int = 5,
         batch_size: int = 16,
         progress: bool = True,
+        class_names: Sequence[str] | str | Path | None = None,
     ) -> None:
         if isinstance(checkpoints, (str, Path, dict)):
             checkpoints = [checkpoints]
@@ -348,8 +481,13 @@ class Predictor:
         self.streams: list[LoadedModel] = [load_checkpoint(c, device=self.device) for c in checkpoints]
         first = self.streams[0]
         for other in self.streams[1:]:
-            mismatch = class_mismatch(first.source, first.num_classes, first.class_names,
-                                      other.source, other.num_classes, other.class_names)  # fmt: skip
+            if other.graph != first.graph:
+                raise CheckpointError(
+                    f"{other.source} is a model of graph {other.graph!r} ({other.layout.title}) but {first.source} "
+                    f"of graph {first.graph!r} ({first.layout.title}): fusion needs models of the same skeleton"
+                )
+            mismatch = class_mismatch(first.source, first.num_classes, _stored_names(first),
+                                      other.source, other.num_classes, _stored_names(other))  # fmt: skip
             if mismatch:
                 raise CheckpointError(mismatch)
         persons = {int(s.config.num_persons) for s in self.streams}
@@ -357,7 +495,10 @@ class Predictor:
             listing = ", ".join(f"{s.source}: {s.config.num_persons}" for s in self.streams)
             raise CheckpointError(f"the checkpoints take different numbers of persons: {listing}")
         self.num_persons = persons.pop()
-        self.class_names: list[str] = list(first.class_names)
+        stored = next((names for names in map(_stored_names, self.streams) if names), list(first.class_names))
+        self.class_names: list[str] = stored if class_names is None else class_names_from(class_names)
+        if len(self.class_names) != first.num_classes:
+            raise ValueError(f"{len(self.class_names)} class names for {first.source}'s {first.num_classes} classes")
 
     @property
     def checkpoints(self) -> list[str]:
@@ -410,7 +551,7 @@ class Predictor:
             stream_scores = scores_of[j]
             fused = sum_scores(stream_scores)  # (K,)
             order = np.argsort(-fused, kind="stable")[: min(self.top_k, fused.shape[0])]
-            notes: list[str] = []
+            notes: list[str] = [it.note] if it.note else []
             for s, (_, note) in zip(self.streams, fitted[j]):
                 if note:
                     notes.append(note if len(self.streams) == 1 else f"{Path(s.source).name}: {note}")
@@ -482,7 +623,7 @@ class Predictor:
         if layer not in maps:
             raise ValueError(f"attention layer {layer!r} not found; the model has {list(maps)}")
         w = maps[layer][0]  # person 0: SSA (T, N_h, V, V) / TSA (V, N_h, T', T')
-        return AttentionMap(loaded.stream, layer, w.mean(axis=(0, 1)), int(x.shape[1]), item.name)
+        return AttentionMap(loaded.stream, loaded.graph, layer, w.mean(axis=(0, 1)), int(x.shape[1]), item.name)
 
     def attention_figure(
         self, inp: InputLike, out: str | Path, stream: int | None = None, layer: str | None = None
@@ -494,12 +635,11 @@ class Predictor:
         import matplotlib.pyplot as plt
 
         from sttr import plots
-        from sttr.skeleton import JOINT_NAMES
 
         att = self.attention(inp, stream, layer)
         if att.stream == "spatial":
             title = f"SSA {att.layer}: {att.input_name} (mean over heads and frames)"
-            fig = plots.plot_ssa_map(att.weights, JOINT_NAMES, title=title)
+            fig = plots.plot_ssa_map(att.weights, layout(att.graph).joint_names, title=title)
         else:
             title = f"TSA {att.layer}: {att.input_name} (mean over heads and joints)"
             stride = max(1, round(att.input_frames / att.weights.shape[0]))
@@ -525,6 +665,7 @@ def to_json(predictions: Sequence[Prediction], predictor: Predictor) -> dict[str
                 "path": s.source,
                 "kind": s.kind,
                 "stream": s.stream,
+                "graph": s.graph,
                 "modality": s.modality,
                 "num_classes": s.num_classes,
                 "window": s.window,
@@ -572,7 +713,9 @@ def predict(
     batch_size: int = 16,
     progress: bool = True,
     strict: bool = False,
+    class_names: Sequence[str] | str | Path | None = None,
 ) -> list[Prediction]:
     """One-call prediction: load ``checkpoints`` (two: fusion) and predict ``inputs``."""
-    predictor = Predictor(checkpoints, device=device, top_k=top_k, batch_size=batch_size, progress=progress)
+    predictor = Predictor(checkpoints, device=device, top_k=top_k, batch_size=batch_size, progress=progress,
+                          class_names=class_names)  # fmt: skip
     return predictor.predict(inputs, strict=strict)

@@ -1,4 +1,5 @@
-"""Joint layouts: the NTU RGB+D 25-joint Kinect v2 body and the 18-joint OpenPose body of Kinetics-skeleton.
+"""Joint layouts: the NTU RGB+D 25-joint Kinect v2 body and the 18-joint OpenPose body of Kinetics-skeleton, and
+the 17 COCO keypoints of 2D pose estimators with their map onto OpenPose's 18.
 
 The one home of these facts: joint names, graph edges, bone pairs, centre joint, channels and the
 partition matrices of the graph convolution (ST-GCN "spatial" partitioning). Everything else imports
@@ -115,6 +116,36 @@ KINETICS_BONE_PAIRS: tuple[tuple[int, int], ...] = (
 )  # fmt: skip
 
 KINETICS_CENTER_JOINT = 1  # neck
+
+# ---------------------------------------------------------------------------- COCO-17 (2D pose estimators)
+
+COCO_NUM_JOINTS = 17
+
+# The 17 keypoints of COCO (Lin et al., ECCV 2014), in the order pose estimators trained on COCO write them.
+COCO_JOINT_NAMES: tuple[str, ...] = (
+    "nose",
+    "left eye",
+    "right eye",
+    "left ear",
+    "right ear",
+    "left shoulder",
+    "right shoulder",
+    "left elbow",
+    "right elbow",
+    "left wrist",
+    "right wrist",
+    "left hip",
+    "right hip",
+    "left knee",
+    "right knee",
+    "left ankle",
+    "right ankle",
+)
+
+# COCO-17 -> OpenPose-18: the COCO keypoint of each OpenPose joint (the same body point), None for the neck,
+# which COCO lacks: it is the midpoint of the two shoulders ``COCO_NECK_FROM``, scored by the lower of the two.
+OPENPOSE_FROM_COCO: tuple[int | None, ...] = (0, None, 6, 8, 10, 5, 7, 9, 12, 14, 16, 11, 13, 15, 2, 1, 4, 3)
+COCO_NECK_FROM: tuple[int, int] = (5, 6)  # left and right shoulder
 
 
 def _normalize_columns(a: np.ndarray) -> np.ndarray:

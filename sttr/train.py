@@ -125,13 +125,16 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: ExperimentConfig) -> 
 
 
 def build_datasets(cfg: ExperimentConfig) -> tuple[SkeletonDataset, SkeletonDataset]:
-    """The training split (with the configured augmentation) and the validation split (none)."""
+    """The training split (window and augmentation as configured) and the validation split (no augmentation,
+    the evaluation window: full length when ``data.window_scope`` is "train", as the authors' Kinetics feeder)."""
     d = cfg.data
-    common = dict(modality=d.modality, window=d.window, resample=d.resample)
     train_ds = SkeletonDataset.from_dir(
-        d.dir, split="train", random_shift=d.random_shift, random_move=d.random_move, random_choose=d.random_choose, **common
+        d.dir, split="train", modality=d.modality, window=d.window, resample=d.resample,
+        random_shift=d.random_shift, random_move=d.random_move, random_choose=d.random_choose,
+    )  # fmt: skip
+    val_ds = SkeletonDataset.from_dir(
+        d.dir, split="val", modality=d.modality, window=d.eval_window, resample=d.eval_resample
     )
-    val_ds = SkeletonDataset.from_dir(d.dir, split="val", **common)
     return train_ds, val_ds
 
 
@@ -374,8 +377,8 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
                 experiment=cfg.to_dict(),
                 class_names=class_names,
                 modality=cfg.data.modality,
-                window=cfg.data.window,
-                resample=cfg.data.resample,
+                window=cfg.data.eval_window,  # the input rule of evaluate and predict
+                resample=cfg.data.eval_resample,
             )
             if evaluated:  # scores first: a crash before the checkpoint only repeats this epoch on resume
                 names = [str(val_ds.sample_names[i]) for i in ev["index"]]

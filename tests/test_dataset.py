@@ -83,6 +83,35 @@ def test_augmentations_keep_shape_and_are_seeded():
     np.testing.assert_array_equal(moved, random_move(x, np.random.default_rng(2)))
 
 
+def test_kinetics_feeder_rule_and_bones_after_the_move(tmp_path):
+    """Training: a random 150-frame crop of the 300 stored frames, moved; bones follow the moved joints (also when
+    a joint_bone file stores them); validation: all 300 frames."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(4, 3, 300, 18, 2)).astype(np.float32)  # (N, x y score, T, V, M)
+    write_agcn(tmp_path / "train_data_joint.npy", tmp_path / "train_label.pkl", data, list("abcd"), [0, 1, 2, 3])
+    train = SkeletonDataset.from_dir(tmp_path, "train", window=150, random_choose=True, seed=3)
+    crops = [train[1][0].numpy() for _ in range(4)]
+    starts = set()
+    for crop in crops:
+        assert crop.shape == (3, 150, 18, 2)
+        start = int(np.flatnonzero(data[1, 0, :, 0, 0] == crop[0, 0, 0, 0])[0])
+        np.testing.assert_array_equal(crop, data[1, :, start : start + 150])
+        starts.add(start)
+    assert len(starts) > 1  # random windows of the stored frames
+    np.testing.assert_array_equal(SkeletonDataset.from_dir(tmp_path, "train")[1][0].numpy(), data[1])  # full length
+    joint_bone = tmp_path / "train_data_joint_bone.npy"
+    np.save(joint_bone, np.concatenate([data, bones(data)], axis=1))  # (N, 6, T, V, M), prepare-kinetics --joint-bones
+    stored = SkeletonDataset.from_dir(tmp_path, "train", modality="joint_bone", random_move=True, seed=5)
+    on_the_fly = SkeletonDataset(tmp_path / "train_data_joint.npy", tmp_path / "train_label.pkl",
+                                 modality="joint_bone", random_move=True, seed=5)  # fmt: skip
+    assert stored.data_path == joint_bone and not stored.compute_bones and on_the_fly.compute_bones
+    a, b = stored[2][0].numpy(), on_the_fly[2][0].numpy()
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(a[3:], bones(a[:3]), atol=1e-6)  # the bones of the moved joints
+    np.testing.assert_array_equal(a[2], data[2, 2])  # the score channel is not moved
+    assert not np.allclose(a[:2], data[2, :2])
+
+
 def _epoch(loader) -> tuple[list[int], torch.Tensor]:
     order, xs = [], []
     for x, _, index in loader:

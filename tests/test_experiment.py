@@ -14,6 +14,7 @@ import yaml
 from sttr.experiment import (
     STREAMS,
     ConfigError,
+    DataConfig,
     ExperimentConfig,
     TrainConfig,
     list_profiles,
@@ -26,14 +27,17 @@ from sttr.models import ModelConfig, build_model
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*/*.yaml"))
 STREAM_CONFIGS = [p for p in CONFIGS if p.name != "profile.yaml"]
-PROFILES = ["mini", "smoke", "ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset"]
+PROFILES = ["mini", "smoke", "ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset", "kinetics", "kinetics-synth"]
+KINETICS_PROFILES = ("kinetics", "kinetics-synth")
 
 
-def write_split(folder: Path, n: int = 6, frames: int = 8, classes: int = 3, channels: int = 3, persons: int = 2) -> Path:
+def write_split(
+    folder: Path, n: int = 6, frames: int = 8, classes: int = 3, channels: int = 3, persons: int = 2, joints: int = 25
+) -> Path:
     """A minimal prepared split (zeros) with labels 0..classes-1."""
     folder.mkdir(parents=True, exist_ok=True)
     for split in ("train", "val"):
-        np.save(folder / f"{split}_data_joint.npy", np.zeros((n, channels, frames, 25, persons), np.float32))
+        np.save(folder / f"{split}_data_joint.npy", np.zeros((n, channels, frames, joints, persons), np.float32))
         labels = [i % classes for i in range(n)]
         with open(folder / f"{split}_label.pkl", "wb") as f:
             pickle.dump(([f"s{i}" for i in range(n)], labels), f)
@@ -71,18 +75,29 @@ def test_every_config_loads_and_fits_its_profile(path):
     from sttr.data.names import num_classes
 
     assert cfg.model.num_classes == num_classes(profile.dataset)
-    if profile.dataset != "synthetic":
+    assert cfg.model.graph == ("kinetics" if profile.name in KINETICS_PROFILES else "ntu")
+    if profile.dataset in ("ntu60", "ntu120"):
         assert cfg.model == ModelConfig.paper(cfg.model.stream, bones=bones, num_classes=cfg.model.num_classes)
         assert cfg.train == TrainConfig()  # the paper's recipe is the default
+        assert cfg.data.eval_window == cfg.data.window is None
+    if profile.name in KINETICS_PROFILES:  # the authors' Kinetics feeder: random 150 of 300 frames, moved; test on all
+        d = cfg.data
+        assert (d.window, d.resample, d.random_choose, d.random_move, d.random_shift) == (150, False, True, True, False)
+        assert (d.window_scope, d.eval_window, d.eval_resample) == ("train", None, False)
+        assert cfg.model.dropout == 0.0 and profile.paper == {}
+    if profile.dataset == "kinetics":  # their config/st_gcn/kinetics-skeleton/train.yaml
+        assert cfg.model == ModelConfig.kinetics(cfg.model.stream, bones=bones)
+        assert cfg.train == TrainConfig(epochs=65, milestones=(45, 55), batch_size=64)
     assert ExperimentConfig.from_dict(cfg.to_dict()) == cfg
 
 
-@pytest.mark.parametrize("profile", ["smoke", "mini"])
+@pytest.mark.parametrize("profile", ["smoke", "mini", "kinetics-synth"])
 def test_cpu_profile_models_run(profile):
     torch.manual_seed(0)
     for stream in STREAMS:
         cfg = load_config(load_profile(profile).config_path(stream, bones=True))
-        x = torch.randn(2, cfg.model.in_channels, cfg.data.window or 16, 25, 2)  # (N, C, T, V, M)
+        frames = 16 if profile == "kinetics-synth" else cfg.data.window
+        x = torch.randn(2, cfg.model.in_channels, frames, cfg.model.num_joints, 2)  # (N, C, T, V, M)
         with torch.no_grad():
             assert build_model(cfg.model).eval()(x).shape == (2, cfg.model.num_classes)
 
@@ -100,6 +115,21 @@ def test_profiles_hold_paper_numbers_and_paths(monkeypatch):
     assert mini.dataset == "synthetic" and mini.synth is not None and mini.raw_dir == ROOT / "data/mini/raw"
     with pytest.raises(ConfigError, match="nope"):
         load_profile("nope")
+    kinetics = load_profile("kinetics")
+    assert kinetics.split_dir == kinetics.prepared_dir == ROOT / "data/kinetics"  # prepare-kinetics: no benchmark
+    assert kinetics.raw_dir == ROOT / "data/kinetics-skeleton" and kinetics.paper_top1("spatial") is None
+    monkeypatch.setenv("STTR_KINETICS_RAW", "/elsewhere/kinetics-skeleton")
+    assert load_profile("kinetics").raw_dir == Path("/elsewhere/kinetics-skeleton")
+    assert load_profile("kinetics-synth").raw_dir == ROOT / "data/kinetics-synth/raw"  # synthetic: its own
+
+
+def test_a_kinetics_profile_has_no_benchmark(tmp_path):
+    folder = tmp_path / "configs" / "k"
+    folder.mkdir(parents=True)
+    text = "dataset: kinetics\nbenchmark: xsub\nraw_dir: r\nprepared_dir: p\nruns_dir: o\n"
+    (folder / "profile.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"profile.yaml: benchmark: Kinetics-skeleton has one train/val split"):
+        load_profile("k", tmp_path / "configs")
 
 
 def test_overrides_and_unknown_keys(tmp_path):
@@ -142,11 +172,17 @@ def test_validate_accepts_matching_data(tmp_path):
         ("one_person_data", r"1 persons but model.num_persons=2"),
         ("label_count", "names and"),
         ("class_names", "class names for labels up to 2"),
+        ("kinetics_model_on_ntu_data", r"25 joints \(NTU RGB\+D.*model.graph='kinetics' has 18 joints"),
+        ("ntu_model_on_kinetics_data", r"18 joints \(Kinetics-skeleton.*model.graph='ntu' has 25 joints"),
+        ("coco_joints", r"expected 25 joints .* or 18 joints .*, found 17"),
     ],
 )
 def test_validate_names_the_mismatch(tmp_path, case, pattern):
-    data = write_split(tmp_path / "d", persons=1 if case == "one_person_data" else 2)
+    joints = {"ntu_model_on_kinetics_data": 18, "coco_joints": 17}.get(case, 25)
+    data = write_split(tmp_path / "d", persons=1 if case == "one_person_data" else 2, joints=joints)
     d = config_dict(data)
+    if case == "kinetics_model_on_ntu_data":
+        d["model"]["graph"] = "kinetics"
     if case == "missing_dir":
         d["data"]["dir"] = str(tmp_path / "absent")
     elif case == "missing_file":
@@ -177,9 +213,25 @@ def test_synthetic_profiles_have_as_many_classes_as_the_synthetic_set():
     from sttr.data.synthetic import SYNTHETIC_ACTIONS
     from sttr.experiment import STREAMS, load_config, load_profile
 
-    for name in ("mini", "smoke"):
+    for name in ("mini", "smoke", "kinetics-synth"):
         profile = load_profile(name)
         for stream in STREAMS:
             for bones in (False, True):
                 cfg = load_config(profile.config_path(stream, bones))
                 assert cfg.model.num_classes == len(SYNTHETIC_ACTIONS)
+
+
+def test_window_scope_says_where_the_window_applies(tmp_path):
+    everywhere = DataConfig(dir="d", window=64, resample=True)
+    assert (everywhere.window_scope, everywhere.eval_window, everywhere.eval_resample) == ("all", 64, True)
+    training = DataConfig(dir="d", window=150, random_choose=True, window_scope="train")
+    assert (training.eval_window, training.eval_resample) == (None, False)
+    with pytest.raises(ConfigError, match=r"data.window_scope: expected one of \['all', 'train'\], got 'val'"):
+        DataConfig(dir="d", window=150, window_scope="val")
+    with pytest.raises(ConfigError, match="data.window_scope: 'train' needs data.window"):
+        DataConfig(dir="d", window_scope="train")
+    d = config_dict(write_split(tmp_path / "k", frames=300, joints=18), graph="kinetics")
+    d["data"].update(window=150, window_scope="train", random_choose=True, random_move=True)
+    cfg = ExperimentConfig.from_dict(d)
+    validate(cfg)  # an 18-joint split for a model of the Kinetics graph
+    assert ExperimentConfig.from_dict(cfg.to_dict()).data == cfg.data

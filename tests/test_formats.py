@@ -8,7 +8,16 @@ import pickle
 import numpy as np
 import pytest
 
-from sttr.data.formats import load_agcn, load_pyskl, read_labels, write_agcn, write_labels
+from sttr.data.formats import (
+    StagedArray,
+    load_agcn,
+    load_pyskl,
+    read_label_names,
+    read_labels,
+    write_agcn,
+    write_label_names,
+    write_labels,
+)
 from sttr.data.preprocess import normalize
 
 NAMES = ["S001C001P001R001A001", "S001C002P002R001A005", "S002C003P003R002A060"]
@@ -30,6 +39,40 @@ def test_agcn_round_trip(tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".partial")]
 
 
+def test_kinetics_skeleton_arrays_and_class_names(tmp_path):
+    data = np.random.default_rng(1).normal(size=(3, 3, 300, 18, 2)).astype(np.float32)  # (N, x y score, T, V, M)
+    write_agcn(tmp_path / "train_data_joint.npy", tmp_path / "train_label.pkl", data, ["a.json", "b.json", "c.json"],
+               [0, 399, 7])  # fmt: skip
+    arr, names, labels = load_agcn(tmp_path / "train_data_joint.npy", tmp_path / "train_label.pkl")
+    np.testing.assert_array_equal(arr, data)
+    assert names == ["a.json", "b.json", "c.json"] and labels == [0, 399, 7]
+    assert read_label_names(tmp_path) is None
+    write_label_names(tmp_path, ["abseiling", "air drumming"])
+    assert read_label_names(tmp_path) == ["abseiling", "air drumming"]
+    (tmp_path / "label_names.json").write_text('{"0": "abseiling"}')
+    with pytest.raises(ValueError, match="label_names.json: expected a JSON list of class names"):
+        read_label_names(tmp_path)
+    (tmp_path / "label_names.json").write_text("[")
+    with pytest.raises(ValueError, match="label_names.json: not valid JSON"):
+        read_label_names(tmp_path)
+
+
+def test_staged_array_is_published_only_when_complete(tmp_path):
+    path = tmp_path / "train_data_joint.npy"
+    out = StagedArray(path, rows=4, channels=3, joints=18, frames=10)
+    out[0] = np.ones((3, 10, 18, 2), np.float32)
+    out[1] = np.full((3, 10, 18, 2), 2.0, np.float32)
+    assert not path.exists() and (tmp_path / "train_data_joint.npy.partial").is_file()
+    out.finish(2)  # two of the four rows were written: the file shrinks to them
+    out.publish()
+    arr = np.load(path)
+    assert arr.shape == (2, 3, 10, 18, 2) and arr[1].min() == arr[1].max() == 2.0
+    assert not list(tmp_path.glob("*.partial"))
+    stale = StagedArray(tmp_path / "val_data_joint.npy", rows=1, channels=3, joints=25)
+    stale.discard()
+    assert not list(tmp_path.glob("val_*"))
+
+
 def test_agcn_labels_written_by_other_projects(tmp_path):
     # 2s-AGCN's gendata pickles (list of names, list of ints); some forks store numpy int64 labels.
     with open(tmp_path / "a.pkl", "wb") as f:
@@ -45,8 +88,12 @@ def test_agcn_errors_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.npy"):
         load_agcn(tmp_path / "nope.npy", tmp_path / "l.pkl")
     np.save(tmp_path / "bad.npy", np.zeros((2, 3, 300, 24)))
-    with pytest.raises(ValueError, match=r"bad.npy: expected an array \(N, C, T, 25, M\)"):
+    with pytest.raises(ValueError, match=r"bad.npy: expected an array \(N, C, T, V, M\) with V = 25 or 18"):
         load_agcn(tmp_path / "bad.npy", tmp_path / "l.pkl")
+    np.save(tmp_path / "coco.npy", np.zeros((2, 3, 300, 17, 2), np.float32))
+    coco_error = r"coco.npy: .*V: expected 25 joints \(NTU.* or 18 joints \(Kinetics.*found 17"
+    with pytest.raises(ValueError, match=coco_error):
+        load_agcn(tmp_path / "coco.npy", tmp_path / "l.pkl")
     with open(tmp_path / "odd.pkl", "wb") as f:
         pickle.dump({"names": NAMES}, f)
     with pytest.raises(ValueError, match="odd.pkl: expected a pickle of"):

@@ -16,7 +16,7 @@ import pytest
 
 from sttr.__main__ import main
 from sttr.data import prepare_kinetics as prepare_module
-from sttr.data import synthetic_kinetics as sk
+from sttr.data.synthetic import kinetics as sk
 from sttr.data.formats import read_labels
 from sttr.data.kinetics import (
     KineticsFormatError,
@@ -424,3 +424,44 @@ def test_cli_prints_errors_without_traceback(raw: Path, synthetic: Path, tmp_pat
     assert "error: kinetics_val_label.json: not valid JSON" in capsys.readouterr().err
     assert main(["prepare-kinetics", str(synthetic), str(tmp_path / "d"), "--workers", "1", "--no-progress"]) == 0
     assert f"train {N_CLASSES}, val {N_CLASSES}" in capsys.readouterr().out
+
+
+# -------------------------------------------------------------------- train, evaluate, predict, table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_synthetic_profile_end_to_end(synthetic: Path, tmp_path: Path, one_thread, capsys) -> None:
+    """prepare-kinetics -> train (the kinetics-synth profile: random 150-frame windows, full-length validation)
+    -> evaluate -> predict a clip -> the results table; validation, evaluate and predict agree to the sample."""
+    from sttr.checkpoint import read_checkpoint
+    from sttr.evaluation.scores import load_scores
+    from sttr.evaluation.tables import NO_KINETICS_NUMBERS, kinetics_table
+    from sttr.experiment import load_profile
+    from sttr.predict import Predictor
+
+    data, runs = tmp_path / "prepared", tmp_path / "run"
+    assert main(["prepare-kinetics", str(synthetic), str(data), "--workers", "1", "--no-progress"]) == 0
+    config = ROOT / "configs" / "kinetics-synth" / "spatial.yaml"
+    assert main(["train", "--config", str(config), "--no-progress", f"data.dir={data}", f"out_dir={runs}",
+                 "train.epochs=1", "train.batch_size=8"]) == 0  # fmt: skip
+    checkpoint = read_checkpoint(runs / "last.pt")
+    assert checkpoint["experiment"]["data"]["window"] == 150 and checkpoint["model_config"]["graph"] == "kinetics"
+    assert (checkpoint["window"], checkpoint["resample"]) == (None, False)  # evaluate and predict: full length
+    scores_path = tmp_path / "spatial.npz"
+    capsys.readouterr()
+    assert main(["evaluate", "--checkpoint", str(runs / "last.pt"), "--data", str(data), "--out", str(scores_path),
+                 "--no-progress"]) == 0  # fmt: skip
+    assert "top-1:" in capsys.readouterr().out
+    evaluated, validated = load_scores(scores_path), load_scores(runs / "scores_last.npz")
+    assert list(evaluated.names) == list(validated.names) and evaluated.class_names[2] == "clapping"
+    np.testing.assert_allclose(evaluated.scores, validated.scores, atol=1e-6)
+    (pred,) = Predictor(runs / "last.pt", progress=False).predict(synthetic / "kinetics_val" / evaluated.names[0])
+    np.testing.assert_allclose(pred.scores, evaluated.scores[0], atol=1e-6)
+    table = kinetics_table(load_profile("kinetics-synth"), {("spatial", False): evaluated})
+    assert list(table["model"]) == ["S-TR"] and list(table["input"]) == ["joints"]
+    assert table["top-1 (%)"][0] == pytest.approx(100 * evaluated.top1())
+    assert table["top-5 (%)"][0] == pytest.approx(100 * evaluated.top5())
+    assert table["samples"][0] == len(evaluated.names)
+    assert table["paper (ICPR 2020)"][0] == "no Kinetics-skeleton numbers"
+    assert NO_KINETICS_NUMBERS in table.attrs["caption"] and "not Kinetics" in table.attrs["caption"]

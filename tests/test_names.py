@@ -70,3 +70,18 @@ def test_action_names_and_missing_lists():
         action_names(100)
     assert len(missing_skeletons("ntu60")) == 302 and len(missing_skeletons("ntu120")) == 535
     assert "S001C002P005R002A008" in missing_skeletons("ntu60")
+
+
+def test_kinetics_datasets():
+    assert names.dataset_layout("ntu120") == names.dataset_layout("synthetic") == "ntu"
+    assert names.dataset_layout("kinetics") == names.dataset_layout("synthetic-kinetics") == "kinetics"
+    assert names.num_classes("kinetics") == 400 and names.num_classes("synthetic-kinetics") == 14
+    assert class_names("synthetic-kinetics") == class_names("synthetic")
+    with pytest.raises(ValueError, match="Kinetics-400 class names come with the data.*label_names.json"):
+        class_names("kinetics")
+    with pytest.raises(ValueError, match="unknown dataset 'kinetics'"):
+        missing_skeletons("kinetics")  # NTU sample names only
+    with pytest.raises(ValueError, match="unknown dataset 'kinetics400'"):
+        names.dataset_layout("kinetics400")
+    assert set(names.DATASET_TITLES) == set(names.DATASETS)
+    assert "not Kinetics" in names.DATASET_TITLES["synthetic-kinetics"]

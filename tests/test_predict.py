@@ -176,7 +176,9 @@ def test_json_follows_the_documented_schema(setup, tmp_path):
     assert doc["schema"] == SCHEMA and doc["fusion"] == "sum of softmax scores" and doc["top_k"] == 2
     assert doc["class_names"] == CLASS_NAMES
     assert [c["stream"] for c in doc["checkpoints"]] == ["spatial", "temporal"]
-    assert set(doc["checkpoints"][0]) == {"path", "kind", "stream", "modality", "num_classes", "window", "resample"}
+    assert set(doc["checkpoints"][0]) == {"path", "kind", "stream", "graph", "modality", "num_classes", "window",
+                                          "resample"}  # fmt: skip
+    assert doc["checkpoints"][0]["graph"] == "ntu"
     assert doc["checkpoints"][1]["modality"] == "joint_bone" and doc["checkpoints"][1]["window"] == 48
     (p,) = doc["predictions"]
     assert set(p) == {"input", "source", "frames", "note", "top_k", "fused_scores", "streams"}
@@ -195,7 +197,7 @@ def test_every_bad_input_is_named_and_the_good_ones_are_still_predicted(setup, t
     junk = tmp_path / "junk.skeleton"
     junk.write_text("not a skeleton\n")
     coco = tmp_path / "coco.npy"
-    np.save(coco, np.zeros((1, 40, 17, 3), np.float32))  # 17 COCO keypoints
+    np.save(coco, np.random.default_rng(1).uniform(0.1, 0.9, (1, 40, 17, 3)))  # COCO keypoints: a 2D input
     flat = tmp_path / "flat.npy"
     np.save(flat, np.ones((2, 40, 25, 2), np.float32))  # 2 channels: 2D
     six = tmp_path / "six.npy"
@@ -212,7 +214,9 @@ def test_every_bad_input_is_named_and_the_good_ones_are_still_predicted(setup, t
     for f in (good[0], good[1], good[2], long):
         assert by_name[f.name].ok and len(by_name[f.name].top_k) == 3
     assert "junk.skeleton, line 1" in by_name["junk.skeleton"].error
-    assert "17 joints" in by_name["coco.npy"].error and "25 Kinect v2 joints in NTU order" in by_name["coco.npy"].error
+    err = by_name["coco.npy"].error
+    assert "coco.npy: the input has the skeleton of Kinetics-skeleton (OpenPose, 18 joints)" in err
+    assert "spatial.pt is a model of graph 'ntu', NTU RGB+D (Kinect v2, 25 joints), channels x, y, z" in err
     assert "flat.npy" in by_name["flat.npy"].error and "2 channels" in by_name["flat.npy"].error
     err = by_name["six.npy"].error
     assert "six.npy" in err and "6 channels" in err and "spatial.pt" in err and "takes 3" in err

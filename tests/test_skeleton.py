@@ -103,3 +103,21 @@ def test_kinetics_outward_columns_split_over_the_children():
     np.testing.assert_allclose(out[[14, 15], 0], 0.5)
     assert out[:, [4, 7, 10, 13, 16, 17]].sum() == 0.0
     assert skeleton.NTU.adjacency().tolist() == skeleton.adjacency_subsets().tolist()
+
+
+COCO_REFERENCE_NAMES = (
+    "nose, left eye, right eye, left ear, right ear, left shoulder, right shoulder, left elbow, right elbow, "
+    "left wrist, right wrist, left hip, right hip, left knee, right knee, left ankle, right ankle"
+).split(", ")
+
+
+def test_coco_to_openpose_maps_each_joint_to_the_same_body_point():
+    assert list(skeleton.COCO_JOINT_NAMES) == COCO_REFERENCE_NAMES and skeleton.COCO_NUM_JOINTS == 17
+    mapping = skeleton.OPENPOSE_FROM_COCO
+    assert len(mapping) == 18 and sorted(c for c in mapping if c is not None) == list(range(17))
+    for j, c in enumerate(mapping):
+        if c is None:
+            assert skeleton.KINETICS_JOINT_NAMES[j] == "neck"
+        else:
+            assert skeleton.COCO_JOINT_NAMES[c] == skeleton.KINETICS_JOINT_NAMES[j]
+    assert [skeleton.COCO_JOINT_NAMES[c] for c in skeleton.COCO_NECK_FROM] == ["left shoulder", "right shoulder"]

@@ -1,14 +1,17 @@
 """Evaluate a checkpoint on a prepared split: print top-1/top-5 and write per-sample softmax scores.
 
-CKPT is a checkpoint of `python -m sttr train` (its stored modality, window and class names are used)
-or one of the authors' released .pt files (read through load_official: 3 input channels -> joints,
-6 -> joints+bones; NTU-60/120 class names from the class count). SPLIT_DIR is a folder written by
-`python -m sttr prepare-ntu` (e.g. data/ntu60/xsub) or the 2s-AGCN layout
-({train,val}_data_joint.npy + {train,val}_label.pkl).
+CKPT is a checkpoint of `python -m sttr train` (its stored modality, window rule and class names are
+used; a window for training only means the full length here) or one of the authors' released .pt files,
+NTU or Kinetics-skeleton (read through load_official: 3 input channels -> joints, 6 -> joints+bones; the
+full 300 frames; class names from SPLIT_DIR/label_names.json when it names as many classes, else NTU-60/120
+names from the class count, else "class i"). SPLIT_DIR is a folder written by `python -m sttr prepare-ntu`
+(e.g. data/ntu60/xsub) or `python -m sttr prepare-kinetics` (e.g. data/kinetics), or the 2s-AGCN layout
+({train,val}_data_joint.npy + {train,val}_label.pkl); its skeleton must be the checkpoint's graph.
 
-Example:
+Examples:
   python -m sttr evaluate --checkpoint runs/mini/spatial/best.pt --data data/mini/xsub \\
       --out results/mini/scores/spatial_val.npz
+  python -m sttr evaluate --checkpoint kinetics_spatial.pt --data data/kinetics --out kinetics_spatial.npz
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ kinetics_train_label.json, kinetics_val_label.json. Writes OUT_DIR/{train,val}_d
 (N, 3, 300, 18, 2) float32 (x, y, score), {train,val}_label.pkl (clip file names, label_index),
 {train,val}_num_frames.npy, label_names.json and prepare_report.json, which lists every malformed or
 unlabelled file. Clips are in file-name order; clips marked has_skeleton false are left out (counted in
-the report). Malformed files are skipped (exit 0) unless --strict (exit 1, naming them). Example:
+the report). Malformed files are skipped (exit 0) unless --strict (exit 1, naming them). Example, the data
+of the kinetics profile (configs/kinetics/) and a run on it:
 
-    python -m sttr prepare-kinetics data/kinetics-skeleton data/kinetics --bones
+    python -m sttr prepare-kinetics data/kinetics-skeleton data/kinetics
+    python -m sttr train --config configs/kinetics/temporal_bones.yaml
 """
 
 from __future__ import annotations

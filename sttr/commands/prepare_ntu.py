@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sttr.data.names import BENCHMARKS, DATASETS
+from sttr.data.names import BENCHMARKS, NTU_DATASETS
 from sttr.data.prepare import PrepareError, prepare_ntu
 
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``prepare-ntu``."""
     parser.add_argument("raw_dir", metavar="RAW_DIR", help="folder with the .skeleton files (searched recursively)")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="output folder")
-    parser.add_argument("--dataset", choices=DATASETS, default="ntu60", help="dataset (default: ntu60)")
+    parser.add_argument("--dataset", choices=NTU_DATASETS, default="ntu60", help="dataset (default: ntu60)")
     parser.add_argument(
         "--benchmark", action="append", choices=sorted({b for _, b in BENCHMARKS}), dest="benchmarks",
         help="benchmark to write; repeat for several (default: xsub)",

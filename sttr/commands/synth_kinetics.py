@@ -3,10 +3,12 @@
 Generated, not Kinetics: 14 imitated NTU classes, clip ids starting with synthetic_. Writes
 OUT_DIR/kinetics_{train,val}/ (one JSON per clip), kinetics_{train,val}_label.json and README.txt;
 performers are split as NTU X-Sub. Deterministic from the seed (same seed, same bytes). Default size:
-performers x 3 cameras x 2 replications x 14 classes (3,360 clips for 40 performers). Then:
+performers x 3 cameras x 2 replications x 14 classes (3,360 clips for 40 performers). The data of the
+kinetics-synth profile (configs/kinetics-synth/), and a run on it:
 
-    python -m sttr synth-kinetics data/synthetic-kinetics --max-samples 280
-    python -m sttr prepare-kinetics data/synthetic-kinetics data/synthetic-kinetics-prepared
+    python -m sttr synth-kinetics data/kinetics-synth/raw --max-samples 336
+    python -m sttr prepare-kinetics data/kinetics-synth/raw data/kinetics-synth
+    python -m sttr train --config configs/kinetics-synth/spatial.yaml
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Generate the clips and print a one-line summary."""
     import sys
 
-    from sttr.data.synthetic_kinetics import generate_kinetics
+    from sttr.data.synthetic.kinetics import generate_kinetics
 
     start = time.perf_counter()
     try:

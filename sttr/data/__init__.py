@@ -1,2 +1,5 @@
-"""NTU RGB+D data: raw reader (ntu), preprocessing (preprocess), other projects' files (formats),
-raw folder to arrays (prepare), synthetic mini-NTU (synthetic), torch Dataset (dataset)."""
+"""Skeleton data: NTU RGB+D's raw reader (ntu) and Kinetics-skeleton's clip reader and conversion (kinetics),
+dataset metadata (names), preprocessing (preprocess), the input pipeline shared with predict (transforms), prepared
+files in and out (formats), raw folders to arrays (prepare: prepare-ntu; prepare_kinetics: prepare-kinetics), the
+synthetic sets (synthetic: mini-NTU, and synthetic.kinetics in the Kinetics-skeleton format) and the torch Dataset
+(dataset)."""

@@ -1,12 +1,13 @@
 """A torch ``Dataset`` over memory-mapped 2s-AGCN arrays, and a reproducible loader factory.
 
-Bones are computed on the fly when no bone file exists. The authors' feeder augmentations (random
-shift, random move, random window) are available and off by default, as in the paper.
+Arrays of either skeleton layout are read (NTU's 25 joints, Kinetics-skeleton's 18). Bones are computed on
+the fly when no bone file exists. The authors' feeder augmentations (random shift, random move, random
+window) are available and off by default, as in the paper's NTU recipe; their Kinetics feeder trains with
+a random window of 150 of the 300 stored frames and random move, and tests on the full 300 frames.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from sttr.data.formats import load_agcn
+from sttr.data.formats import load_agcn, read_label_names
 from sttr.data.transforms import MODALITIES, fit_window, random_move, random_shift, random_window, to_modality
 from sttr.skeleton import MODALITY_CHANNELS
 
@@ -24,8 +25,13 @@ class SkeletonDataset(Dataset):
     """Samples ``(x (C, T, V, M) float32 tensor, label, index)`` from a ``*_data_*.npy`` + label pickle pair.
 
     ``window`` with ``resample`` resamples each sample's valid frames to ``window`` frames (linear
-    interpolation); ``window`` alone takes the first ``window`` frames (a random window with
-    ``random_choose``). Valid frames come from ``<split>_num_frames.npy`` when present beside the data.
+    interpolation); ``window`` alone takes the first ``window`` frames (with ``random_choose`` a random
+    ``window``-frame crop of the stored frames, as the authors' ``random_choose``). Valid frames come from
+    ``<split>_num_frames.npy`` when present beside the data.
+
+    ``random_move`` moves the joints and the bones are computed from the moved joints (also when a
+    joint_bone file holds bones: they are recomputed), whereas the authors' feeder moves x and y of their
+    precomputed joint+bone arrays and leaves the bone channels unmoved. A bone-only file is moved as it is.
     """
 
     def __init__(
@@ -64,7 +70,7 @@ class SkeletonDataset(Dataset):
         self.sample_names: list[str] = names
         self.labels: list[int] = labels
         self.lengths = self._load_lengths(data_path)
-        self.class_names = self._load_class_names(data_path.parent)
+        self.class_names = read_label_names(data_path.parent)
         self.num_classes = len(self.class_names) if self.class_names else (max(labels) + 1 if labels else 0)
         self._rng = np.random.default_rng(seed)
 
@@ -80,16 +86,6 @@ class SkeletonDataset(Dataset):
         if lengths.shape != (len(self.labels),):
             raise ValueError(f"{path}: expected {len(self.labels)} frame counts, found shape {lengths.shape}")
         return lengths
-
-    @staticmethod
-    def _load_class_names(folder: Path) -> list[str] | None:
-        path = folder / "label_names.json"
-        if not path.is_file():
-            return None
-        names = json.loads(path.read_text())
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"{path}: expected a JSON list of class names")
-        return names
 
     @classmethod
     def from_dir(
@@ -117,6 +113,12 @@ class SkeletonDataset(Dataset):
         nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
         return int(nonempty[-1] + 1) if nonempty.size else x.shape[1]
 
+    def _move(self, x: np.ndarray) -> np.ndarray:
+        """``random_move`` of the joints; bones stored with them (joint_bone, 6 channels) follow the moved joints."""
+        if self.modality == "joint_bone" and not self.compute_bones:
+            return to_modality(random_move(x[:3], self._rng), "joint_bone")  # (6, T, V, M): joints first
+        return random_move(x, self._rng)
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int]:
         x = np.array(self.data[index], dtype=np.float32)  # (C, T, V, M), copied out of the memory map
         if self.window is not None:
@@ -127,7 +129,7 @@ class SkeletonDataset(Dataset):
         if self.random_shift:
             x = random_shift(x, self._rng)
         if self.random_move:
-            x = random_move(x, self._rng)
+            x = self._move(x)
         if self.compute_bones:
             x = to_modality(x, self.modality)  # bones, or joints + bones (6, T, V, M)
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), int(self.labels[index]), index

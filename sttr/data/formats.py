@@ -1,22 +1,32 @@
-"""Arrays other projects made: the 2s-AGCN ``.npy``/``.pkl`` pair and pyskl's ``ntu*_3danno.pkl``.
+"""Prepared-array files in and out: the 2s-AGCN ``.npy``/``.pkl`` pair (with our ``label_names.json`` beside it),
+pyskl's ``ntu*_3danno.pkl``, and the staged writing that the prepare jobs share.
 
 Pickle can run code while loading, so only these two label/annotation formats are unpickled, through
 an unpickler that allows plain Python containers and numpy arrays and refuses every other class.
+Every file is written under a temporary name (``<name>.partial``) and renamed when complete, so an
+interrupted job never leaves a truncated file under the final name.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import pickle
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from sttr.data.names import MAX_FRAMES
 from sttr.data.preprocess import NUM_PERSONS, normalize
 from sttr.data.transforms import keypoints_to_array
-from sttr.skeleton import NUM_JOINTS
+from sttr.skeleton import LAYOUTS, NUM_JOINTS, layout_of_joints
+
+log = logging.getLogger(__name__)
+
+PARTIAL = ".partial"  # suffix of a file being written
+LABEL_NAMES = "label_names.json"  # class names by label, beside a prepared split
 
 _ALLOWED_GLOBALS = {
     ("builtins", "list"), ("builtins", "tuple"), ("builtins", "dict"), ("builtins", "set"),
@@ -72,13 +82,18 @@ def read_labels(label_path: str | Path) -> tuple[list[str], list[int]]:
 def load_agcn(
     data_path: str | Path, label_path: str | Path, mmap: bool = True
 ) -> tuple[np.ndarray, list[str], list[int]]:
-    """Load a 2s-AGCN pair: ``*_data_*.npy`` (N, C, T, V, M) and the label pickle; memory-mapped by default."""
+    """Load a 2s-AGCN pair: ``*_data_*.npy`` (N, C, T, V, M) and the label pickle; memory-mapped by default.
+
+    V is a layout's joint count (``sttr.skeleton.layout_of_joints``): NTU's 25 or Kinetics-skeleton's 18.
+    """
     data_path = Path(data_path)
     if not data_path.is_file():
         raise FileNotFoundError(f"{data_path}: file not found")
     data = np.load(data_path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    if data.ndim != 5 or data.shape[3] != NUM_JOINTS:
-        raise ValueError(f"{data_path}: expected an array (N, C, T, 25, M), got shape {data.shape}")
+    if data.ndim != 5:
+        joints = " or ".join(str(layout.num_joints) for layout in LAYOUTS.values())
+        raise ValueError(f"{data_path}: expected an array (N, C, T, V, M) with V = {joints}, got shape {data.shape}")
+    layout_of_joints(data.shape[3], f"{data_path}: array of shape {data.shape}, V")
     names, labels = read_labels(label_path)
     if len(names) != data.shape[0]:
         raise ValueError(f"{label_path}: {len(names)} labels for {data.shape[0]} samples in {data_path.name}")
@@ -90,10 +105,27 @@ def write_labels(label_path: str | Path, names: Sequence[str], labels: Sequence[
     if len(names) != len(labels):
         raise ValueError(f"{label_path}: {len(names)} names but {len(labels)} labels")
     label_path = Path(label_path)
-    tmp = label_path.with_name(label_path.name + ".partial")
+    tmp = label_path.with_name(label_path.name + PARTIAL)
     with open(tmp, "wb") as f:
         pickle.dump(([str(n) for n in names], [int(v) for v in labels]), f, protocol=4)
     os.replace(tmp, label_path)
+
+
+def save_array(path: str | Path, array: np.ndarray) -> None:
+    """``np.save`` through a temporary file, renamed when complete."""
+    path = Path(path)
+    tmp = path.with_name(path.name + PARTIAL)
+    with open(tmp, "wb") as f:
+        np.save(f, array)
+    os.replace(tmp, path)
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON through a temporary file, renamed when complete."""
+    path = Path(path)
+    tmp = path.with_name(path.name + PARTIAL)
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def write_agcn(
@@ -103,12 +135,95 @@ def write_agcn(
     data = np.asarray(data, dtype=np.float32)
     if data.ndim != 5 or data.shape[0] != len(names):
         raise ValueError(f"{data_path}: expected (N, C, T, V, M) data with N = {len(names)}, got {data.shape}")
-    data_path = Path(data_path)
-    tmp = data_path.with_name(data_path.name + ".partial")
-    with open(tmp, "wb") as f:
-        np.save(f, data)
-    os.replace(tmp, data_path)
+    save_array(data_path, data)
     write_labels(label_path, names, labels)
+
+
+def read_label_names(folder: str | Path) -> list[str] | None:
+    """The class names of a prepared split (``folder/label_names.json``, index = label), or None without one."""
+    path = Path(folder) / LABEL_NAMES
+    if not path.is_file():
+        return None
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err}); expected a list of class names") from None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{path}: expected a JSON list of class names")
+    return names
+
+
+def write_label_names(folder: str | Path, names: Sequence[str]) -> None:
+    """Write ``folder/label_names.json``: the class names by label."""
+    write_json(Path(folder) / LABEL_NAMES, [str(n) for n in names])
+
+
+class StagedArray:
+    """A (rows, C, T, V, M) float32 ``.npy`` filled row by row through a memory map under ``<name>.partial``.
+
+    ``finish`` shrinks it to the rows written, ``publish`` renames it into place, ``discard`` deletes it; a
+    job that writes many such arrays publishes none of them until all are complete.
+    """
+
+    def __init__(
+        self, path: str | Path, rows: int, channels: int, joints: int,
+        frames: int = MAX_FRAMES, persons: int = NUM_PERSONS,
+    ) -> None:  # fmt: skip
+        self.path = Path(path)
+        self.tmp = self.path.with_name(self.path.name + PARTIAL)
+        shape = (rows, channels, frames, joints, persons)  # (N, C, T, V, M)
+        self.array: np.memmap | None = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.float32, shape=shape)
+
+    def __setitem__(self, row: int, sample: np.ndarray) -> None:
+        """Write one sample (C, T, V, M) at ``row``."""
+        if self.array is None:
+            raise ValueError(f"{self.tmp}: already finished or discarded")
+        self.array[row] = sample
+
+    def finish(self, rows: int) -> None:
+        """Flush, shrink to the first ``rows`` samples (the header is rewritten in place) and close."""
+        if self.array is None:
+            raise ValueError(f"{self.tmp}: already finished or discarded")
+        self.array.flush()
+        offset = self.array.offset
+        self.array = None
+        _shrink_npy(self.tmp, rows, offset)
+
+    def publish(self) -> None:
+        """Rename the finished file to its final name."""
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        """Close and delete the temporary file (an interrupted or refused job)."""
+        self.array = None
+        self.tmp.unlink(missing_ok=True)
+
+
+def _shrink_npy(path: Path, rows: int, offset: int) -> None:
+    """Set the first dimension of a float32 C-order ``.npy`` file to ``rows``, keeping its header length."""
+    with open(path, "r+b") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        new_shape = (rows,) + tuple(shape[1:])
+        header = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": fortran, "shape": new_shape})
+        prefix = 6 + 2 + (2 if version == (1, 0) else 4)  # magic, version, header length field
+        size = offset - prefix
+        text = header.ljust(size - 1) + "\n"
+        if len(text) != size:
+            raise ValueError(f"{path}: cannot rewrite the .npy header in place")
+        f.seek(prefix)
+        f.write(text.encode("latin1"))
+        f.truncate(offset + rows * int(np.prod(new_shape[1:])) * dtype.itemsize)
+
+
+def clean_partials(folders: Iterable[Path]) -> None:
+    """Delete the ``*.partial`` files an interrupted job left in ``folders``."""
+    for folder in folders:
+        if folder.is_dir():
+            for stale in folder.glob(f"*{PARTIAL}"):
+                log.info("removing %s left by an interrupted run", stale)
+                stale.unlink()
 
 
 def _keypoints(keypoint: np.ndarray, where: str, max_frames: int) -> np.ndarray:

@@ -207,6 +207,21 @@ def clip_to_array(
     return out.astype(np.float32), dropped
 
 
+def clip_from_keypoints(keypoints: np.ndarray) -> Clip:
+    """OpenPose keypoints (M, T, 18, 3) (x, y as fractions of width and height, score) as the clip whose frame t
+    lists person m in place m, i.e. what a clip file of these detections holds (people without any detected
+    joint included: their scores are 0, so ``clip_to_array`` treats them as it treats people not listed)."""
+    kp = np.asarray(keypoints, dtype=np.float64)
+    if kp.ndim != 4 or kp.shape[2:] != (NUM_JOINTS, 3):
+        raise ValueError(f"expected OpenPose keypoints (M, T, {NUM_JOINTS}, 3), got shape {kp.shape}")
+    m, t = kp.shape[:2]
+    entries = kp.transpose(1, 0, 2, 3).reshape(t * m, NUM_JOINTS, 3)  # (T*M, 18, 3): frame by frame
+    return Clip(
+        frame=np.repeat(np.arange(t, dtype=np.int64), m), slot=np.tile(np.arange(m, dtype=np.int64), t),
+        pose=entries[..., :2], score=entries[..., 2], num_frames=t, label=None, label_index=None,
+    )  # fmt: skip
+
+
 def valid_frames(x: np.ndarray) -> int:
     """One past the last frame of (C, T, V, M) with a non-zero value: ``x[:, :n]`` holds every detection."""
     nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))

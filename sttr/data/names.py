@@ -1,8 +1,12 @@
-"""NTU RGB+D metadata: sample names, datasets, benchmarks (splits), action names and missing-skeleton lists.
+"""Dataset metadata: the datasets and their skeleton layouts, NTU sample names, benchmarks (splits), action names
+and missing-skeleton lists.
 
 NTU RGB+D 60 (Shahroudy et al., CVPR 2016) has actions A1-A60 in setups S001-S017; NTU RGB+D 120 (Liu et al.,
 TPAMI 2019) adds A61-A120 and S018-S032. The synthetic mini-NTU set (``sttr.data.synthetic``) uses the same
-names, splits and class names for the NTU actions it imitates (``SYNTHETIC_ACTIONS``).
+names, splits and class names for the NTU actions it imitates (``SYNTHETIC_ACTIONS``). Kinetics-skeleton
+(Yan et al., ST-GCN, AAAI 2018: OpenPose on Kinetics-400, Kay et al. 2017) comes as one train/val split whose
+class names are in its label files (``prepare-kinetics`` writes them to ``label_names.json``); the synthetic
+Kinetics-skeleton-format set (``sttr.data.synthetic.kinetics``) has the synthetic mini-NTU's classes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,26 @@ from typing import NamedTuple
 # NTU sequences have at most 300 frames (30 fps); prepared arrays hold 300, and the paper's models see T = 300.
 MAX_FRAMES = 300
 
-DATASETS: tuple[str, ...] = ("ntu60", "ntu120", "synthetic")
+# Datasets prepared by prepare-ntu (raw .skeleton files, NTU sample names) and by prepare-kinetics (clip JSON).
+NTU_DATASETS: tuple[str, ...] = ("ntu60", "ntu120", "synthetic")
+KINETICS_DATASETS: tuple[str, ...] = ("kinetics", "synthetic-kinetics")
+DATASETS: tuple[str, ...] = NTU_DATASETS + KINETICS_DATASETS
+
+KINETICS_CLASSES = 400  # Kinetics-400; ST-GCN's Kinetics-skeleton keeps every class
+
+# What tables and figures call each dataset (the synthetic sets say that they are generated).
+DATASET_TITLES: dict[str, str] = {
+    "ntu60": "NTU RGB+D 60",
+    "ntu120": "NTU RGB+D 120",
+    "synthetic": "synthetic mini-NTU (generated, not NTU RGB+D)",
+    "kinetics": "Kinetics-skeleton (OpenPose on Kinetics-400)",
+    "synthetic-kinetics": "synthetic Kinetics-skeleton-format set (generated, not Kinetics)",
+}
+
+# Dataset -> the skeleton layout of its prepared arrays (``sttr.skeleton.LAYOUTS``, the model's ``graph``).
+DATASET_LAYOUTS: dict[str, str] = {
+    "ntu60": "ntu", "ntu120": "ntu", "synthetic": "ntu", "kinetics": "kinetics", "synthetic-kinetics": "kinetics",
+}  # fmt: skip
 
 # Training performers of the cross-subject benchmarks (Shahroudy et al. 2016; Liu et al. 2019).
 XSUB60_TRAIN_PERFORMERS = frozenset(
@@ -79,14 +102,20 @@ def parse_name(name: str | Path) -> SampleName:
     return sample
 
 
-def _check_dataset(dataset: str) -> None:
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
+def _check_dataset(dataset: str, known: tuple[str, ...] = DATASETS) -> None:
+    if dataset not in known:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {known}")
+
+
+def dataset_layout(dataset: str) -> str:
+    """The skeleton layout of a dataset's arrays: "ntu" (25 Kinect v2 joints) or "kinetics" (18 OpenPose joints)."""
+    _check_dataset(dataset)
+    return DATASET_LAYOUTS[dataset]
 
 
 def in_dataset(name: str | SampleName, dataset: str) -> bool:
     """Whether a sample belongs to ``dataset``: NTU-60 keeps A1-A60 and S001-S017 only."""
-    _check_dataset(dataset)
+    _check_dataset(dataset, NTU_DATASETS)
     s = name if isinstance(name, SampleName) else parse_name(name)
     if dataset == "ntu60":
         return s.action <= 60 and s.setup <= 17
@@ -145,22 +174,29 @@ def default_class_names(num_classes: int) -> list[str]:
 
 
 def class_names(dataset: str) -> list[str]:
-    """Class names indexed by label: NTU-60/120 names, or the names of the imitated NTU actions."""
+    """Class names indexed by label: NTU-60/120 names, or the names of the imitated NTU actions (both synthetic
+    sets). Kinetics-400's names come with the data, not with sttr: read them from ``label_names.json``."""
     _check_dataset(dataset)
-    if dataset == "synthetic":
+    if dataset == "kinetics":
+        raise ValueError(
+            "the Kinetics-400 class names come with the data: prepare-kinetics writes them (from the label files) "
+            "to label_names.json beside the prepared arrays (sttr.data.formats.read_label_names)"
+        )
+    if dataset in ("synthetic", "synthetic-kinetics"):
         return [_ntu120_names()[a - 1] for a in SYNTHETIC_ACTIONS]
     return action_names(60 if dataset == "ntu60" else 120)
 
 
 def num_classes(dataset: str) -> int:
-    """Number of classes of a dataset."""
-    return len(class_names(dataset))
+    """Number of classes of a dataset (Kinetics-skeleton: the 400 of Kinetics-400)."""
+    _check_dataset(dataset)
+    return KINETICS_CLASSES if dataset == "kinetics" else len(class_names(dataset))
 
 
 @lru_cache(maxsize=None)
 def missing_skeletons(dataset: str) -> frozenset[str]:
     """Names of the samples with missing skeletons that the benchmarks leave out (empty for synthetic)."""
-    _check_dataset(dataset)
+    _check_dataset(dataset, NTU_DATASETS)
     if dataset == "synthetic":
         return frozenset()
     text = resources.files("sttr.data").joinpath(f"resources/{dataset}_missing_skeletons.txt").read_text()

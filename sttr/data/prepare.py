@@ -1,27 +1,26 @@
 """Raw NTU ``.skeleton`` folder -> 2s-AGCN training arrays for one or more benchmarks.
 
 Every file is read and normalised once in a process pool; results arrive in name order and go
-straight into memory-mapped ``.npy`` files under temporary names, renamed when complete, so a rerun
-after an interruption starts clean and never duplicates. Malformed files are skipped and reported.
+straight into memory-mapped ``.npy`` files under temporary names, renamed when complete
+(``sttr.data.formats.StagedArray``), so a rerun after an interruption starts clean and never duplicates.
+Malformed files are skipped and reported.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import multiprocessing
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from sttr.data.formats import write_labels
+from sttr.data.formats import StagedArray, clean_partials, save_array, write_json, write_label_names, write_labels
 from sttr.data.names import (
     BENCHMARKS,
-    DATASETS,
+    NTU_DATASETS,
     MAX_FRAMES,
     class_names,
     in_dataset,
@@ -31,14 +30,13 @@ from sttr.data.names import (
     parse_name,
 )
 from sttr.data.ntu import SkeletonFormatError, read_skeleton
-from sttr.data.preprocess import NUM_PERSONS, skeleton_to_input_and_length
+from sttr.data.preprocess import skeleton_to_input_and_length
 from sttr.data.preprocess import bones as bone_vectors
 from sttr.skeleton import NUM_JOINTS
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val")
-PARTIAL = ".partial"
 
 
 class PrepareError(RuntimeError):
@@ -65,45 +63,6 @@ def process_file(path: str) -> tuple[np.ndarray | None, int, str | None]:
     return x, length, None
 
 
-@dataclass
-class _Output:
-    """One memory-mapped ``.npy`` output written under a temporary name."""
-
-    path: Path
-    channels: int
-    rows: int
-
-    def __post_init__(self) -> None:
-        self.tmp = self.path.with_name(self.path.name + PARTIAL)
-        shape = (self.rows, self.channels, MAX_FRAMES, NUM_JOINTS, NUM_PERSONS)
-        self.array = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.float32, shape=shape)
-
-    def finish(self, rows: int) -> None:
-        """Flush, shrink to ``rows`` samples (rewriting the header in place) and close."""
-        self.array.flush()
-        offset = self.array.offset
-        del self.array
-        _shrink_npy(self.tmp, rows, offset)
-
-
-def _shrink_npy(path: Path, rows: int, offset: int) -> None:
-    """Set the first dimension of a float32 C-order ``.npy`` file to ``rows``, keeping its header length."""
-    with open(path, "r+b") as f:
-        version = np.lib.format.read_magic(f)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, fortran, dtype = read_header(f)
-        new_shape = (rows,) + tuple(shape[1:])
-        header = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": fortran, "shape": new_shape})
-        prefix = 6 + 2 + (2 if version == (1, 0) else 4)  # magic, version, header length field
-        size = offset - prefix
-        text = header.ljust(size - 1) + "\n"
-        if len(text) != size:
-            raise ValueError(f"{path}: cannot rewrite the .npy header in place")
-        f.seek(prefix)
-        f.write(text.encode("latin1"))
-        f.truncate(offset + rows * int(np.prod(new_shape[1:])) * dtype.itemsize)
-
-
 def _results(
     paths: Sequence[str], workers: int, progress: bool
 ) -> Iterator[tuple[np.ndarray | None, int, str | None]]:
@@ -124,20 +83,6 @@ def _results(
                 bar.update()
     finally:
         bar.close()
-
-
-def _clean_partials(folders: Iterable[Path]) -> None:
-    for folder in folders:
-        if folder.is_dir():
-            for stale in folder.glob(f"*{PARTIAL}"):
-                log.info("removing %s left by an interrupted run", stale)
-                stale.unlink()
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + PARTIAL)
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
 
 
 def prepare_ntu(
@@ -162,8 +107,8 @@ def prepare_ntu(
     ``keep_missing``. With ``strict``, any skipped file raises ``PrepareError`` and no arrays are kept.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {DATASETS}")
+    if dataset not in NTU_DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {NTU_DATASETS}")
     benchmarks = list(dict.fromkeys(benchmarks))
     if not benchmarks:
         raise ValueError("no benchmark given; expected e.g. xsub")
@@ -200,7 +145,7 @@ def prepare_ntu(
     log.info("%d %s samples in %s (%d workers)", len(names), dataset, raw_dir, workers)
 
     folders = [out_dir / b for b in benchmarks]
-    _clean_partials([out_dir, *folders])
+    clean_partials([out_dir, *folders])
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     train_of = {b: [is_training(n, dataset, b) for n in names] for b in benchmarks}
@@ -209,14 +154,15 @@ def prepare_ntu(
         kinds["bone"] = 3
     if joint_bones:
         kinds["joint_bone"] = 6
-    outputs: dict[tuple[str, str, str], _Output] = {}
+    outputs: dict[tuple[str, str, str], StagedArray] = {}
     kept: dict[tuple[str, str], list[int]] = {(b, s): [] for b in benchmarks for s in SPLITS}
     lengths: dict[tuple[str, str], list[int]] = {(b, s): [] for b in benchmarks for s in SPLITS}
     for b in benchmarks:
         n_train = sum(train_of[b])
         for split, rows in (("train", n_train), ("val", len(names) - n_train)):
             for kind, channels in kinds.items():
-                outputs[b, split, kind] = _Output(out_dir / b / f"{split}_data_{kind}.npy", channels, rows)
+                path = out_dir / b / f"{split}_data_{kind}.npy"
+                outputs[b, split, kind] = StagedArray(path, rows, channels, NUM_JOINTS)
 
     try:
         with contextlib.closing(_results([str(by_name[n]) for n in names], workers, progress)) as results:
@@ -233,15 +179,14 @@ def prepare_ntu(
                     split = "train" if train_of[b][i] else "val"
                     row = len(kept[b, split])
                     for kind in kinds:
-                        outputs[b, split, kind].array[row] = arrays[kind]
+                        outputs[b, split, kind][row] = arrays[kind]
                     kept[b, split].append(i)
                     lengths[b, split].append(length)
         for (b, split, kind), out in outputs.items():
             out.finish(len(kept[b, split]))
     except BaseException:
         for out in outputs.values():
-            out.__dict__.pop("array", None)
-            out.tmp.unlink(missing_ok=True)
+            out.discard()
         raise
 
     report: dict[str, Any] = {
@@ -259,29 +204,24 @@ def prepare_ntu(
     }
     if strict and skipped:
         for out in outputs.values():
-            out.tmp.unlink(missing_ok=True)
-        _write_json(out_dir / "prepare_report.json", report)
+            out.discard()
+        write_json(out_dir / "prepare_report.json", report)
         raise PrepareError(skipped)
 
     for b in benchmarks:
         for split in SPLITS:
             rows = kept[b, split]
             for kind in kinds:
-                out = outputs[b, split, kind]
-                os.replace(out.tmp, out.path)
+                outputs[b, split, kind].publish()
             for kind in ("bone", "joint_bone"):
                 stale = out_dir / b / f"{split}_data_{kind}.npy"
                 if kind not in kinds and stale.exists():
                     log.info("removing %s: not requested, would not match the new joints", stale)
                     stale.unlink()
-            num_frames = out_dir / b / f"{split}_num_frames.npy"
-            tmp = num_frames.with_name(num_frames.name + PARTIAL)
-            with open(tmp, "wb") as f:
-                np.save(f, np.asarray(lengths[b, split], dtype=np.int64))
-            os.replace(tmp, num_frames)
+            save_array(out_dir / b / f"{split}_num_frames.npy", np.asarray(lengths[b, split], dtype=np.int64))
             write_labels(out_dir / b / f"{split}_label.pkl", [names[i] for i in rows],
                          [label_of(names[i], dataset) for i in rows])  # fmt: skip
-        _write_json(out_dir / b / "label_names.json", class_names(dataset))
-    _write_json(out_dir / "prepare_report.json", report)
+        write_label_names(out_dir / b, class_names(dataset))
+    write_json(out_dir / "prepare_report.json", report)
     log.info("prepared %s: %s; %d file(s) skipped", dataset, report["counts"], len(skipped))
     return report

@@ -1,8 +1,9 @@
 """Kinetics-skeleton folder -> 2s-AGCN arrays per split: the prepare-kinetics job.
 
 Every clip is read and converted once in a process pool; results arrive in file-name order and go
-straight into memory-mapped ``.npy`` files under temporary names, renamed when complete, so a rerun
-after an interruption starts clean. Malformed and unlabelled files are skipped and reported.
+straight into memory-mapped ``.npy`` files under temporary names, renamed when complete
+(``sttr.data.formats.StagedArray``), so a rerun after an interruption starts clean. Malformed and
+unlabelled files are skipped and reported.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from sttr.data.formats import write_labels
+from sttr.data.formats import StagedArray, clean_partials, save_array, write_json, write_label_names, write_labels
 from sttr.data.kinetics import (
     NUM_JOINTS,
     SPLITS,
@@ -31,8 +32,7 @@ from sttr.data.kinetics import (
     read_label_file,
     valid_frames,
 )
-from sttr.data.prepare import PARTIAL, PrepareError, _clean_partials, _shrink_npy, _write_json
-from sttr.data.preprocess import MAX_FRAMES, NUM_PERSONS
+from sttr.data.prepare import PrepareError
 from sttr.data.preprocess import bones as bone_vectors
 
 log = logging.getLogger(__name__)
@@ -48,34 +48,6 @@ def process_clip(job: tuple[str, int]) -> Result:
     except KineticsFormatError as err:
         return None, 0, str(err)
     return x, dropped, None
-
-
-@dataclass
-class _ArrayOut:
-    """One memory-mapped (rows, channels, 300, 18, 2) float32 ``.npy`` output written under a temporary name."""
-
-    path: Path
-    channels: int
-    rows: int
-    array: Any = field(init=False)  # the open memory map; None once finished
-    tmp: Path = field(init=False)  # where it is written until published
-
-    def __post_init__(self) -> None:
-        self.tmp = self.path.with_name(self.path.name + PARTIAL)
-        shape = (self.rows, self.channels, MAX_FRAMES, NUM_JOINTS, NUM_PERSONS)
-        self.array = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.float32, shape=shape)
-
-    def finish(self, rows: int) -> None:
-        """Flush, shrink to ``rows`` samples and close."""
-        self.array.flush()
-        offset = self.array.offset
-        self.array = None
-        _shrink_npy(self.tmp, rows, offset)
-
-    def discard(self) -> None:
-        """Close and delete the temporary file (an interrupted or refused run)."""
-        self.array = None
-        self.tmp.unlink(missing_ok=True)
 
 
 @dataclass
@@ -154,7 +126,7 @@ class _Written:
     skipped: list[dict[str, str]] = field(default_factory=list)
 
 
-def _convert_split(split: _Split, outputs: dict[str, _ArrayOut], workers: int, progress: bool) -> _Written:
+def _convert_split(split: _Split, outputs: dict[str, StagedArray], workers: int, progress: bool) -> _Written:
     """Convert a split's clips into ``outputs`` (joint, and bone / joint_bone when present) in order."""
     done = _Written()
     jobs = [(str(p), label) for p, label in split.jobs]
@@ -166,13 +138,13 @@ def _convert_split(split: _Split, outputs: dict[str, _ArrayOut], workers: int, p
                 done.skipped.append({"file": rel, "reason": reason or "unknown error"})
                 continue
             row = len(done.names)
-            outputs["joint"].array[row] = x
+            outputs["joint"][row] = x
             if len(outputs) > 1:
                 bone = bone_vectors(x)  # (3, T, V, M): the authors' bones of all three channels
                 if "bone" in outputs:
-                    outputs["bone"].array[row] = bone
+                    outputs["bone"][row] = bone
                 if "joint_bone" in outputs:
-                    outputs["joint_bone"].array[row] = np.concatenate([x, bone], axis=0)  # (6, T, V, M)
+                    outputs["joint_bone"][row] = np.concatenate([x, bone], axis=0)  # (6, T, V, M)
             done.names.append(path.name)
             done.labels.append(label)
             done.lengths.append(valid_frames(x))
@@ -183,20 +155,16 @@ def _convert_split(split: _Split, outputs: dict[str, _ArrayOut], workers: int, p
     return done
 
 
-def _publish(out_dir: Path, split: str, outputs: dict[str, _ArrayOut], done: _Written) -> None:
+def _publish(out_dir: Path, split: str, outputs: dict[str, StagedArray], done: _Written) -> None:
     """Rename a split's arrays into place, drop stale bone arrays, write frame counts and labels."""
     for out in outputs.values():
-        os.replace(out.tmp, out.path)
+        out.publish()
     for kind in ("bone", "joint_bone"):
         stale = out_dir / f"{split}_data_{kind}.npy"
         if kind not in outputs and stale.exists():
             log.info("removing %s: not requested, would not match the new joints", stale)
             stale.unlink()
-    num_frames = out_dir / f"{split}_num_frames.npy"
-    tmp = num_frames.with_name(num_frames.name + PARTIAL)
-    with open(tmp, "wb") as f:
-        np.save(f, np.asarray(done.lengths, dtype=np.int64))
-    os.replace(tmp, num_frames)
+    save_array(out_dir / f"{split}_num_frames.npy", np.asarray(done.lengths, dtype=np.int64))
     write_labels(out_dir / f"{split}_label.pkl", done.names, done.labels)
 
 
@@ -226,7 +194,7 @@ def _report(
     }
 
 
-def _discard(outputs: dict[str, dict[str, _ArrayOut]]) -> None:
+def _discard(outputs: dict[str, dict[str, StagedArray]]) -> None:
     for per_split in outputs.values():
         for out in per_split.values():
             out.discard()
@@ -265,15 +233,15 @@ def prepare_kinetics(
         folders = ", ".join(f"kinetics_{s}/" for s in splits)
         raise ValueError(f"{raw_dir}: no labelled clip file with a skeleton in {folders}")
 
-    _clean_partials([out_dir])
+    clean_partials([out_dir])
     out_dir.mkdir(parents=True, exist_ok=True)
     kinds = {"joint": 3} | ({"bone": 3} if bones else {}) | ({"joint_bone": 6} if joint_bones else {})
-    outputs: dict[str, dict[str, _ArrayOut]] = {}
+    outputs: dict[str, dict[str, StagedArray]] = {}
     written: dict[str, _Written] = {}
     try:
         for s in splits:
             rows = len(scanned[s].jobs)
-            outputs[s] = {k: _ArrayOut(out_dir / f"{s}_data_{k}.npy", c, rows) for k, c in kinds.items()}
+            outputs[s] = {k: StagedArray(out_dir / f"{s}_data_{k}.npy", rows, c, NUM_JOINTS) for k, c in kinds.items()}
             written[s] = _convert_split(scanned[s], outputs[s], workers, progress)
     except BaseException:
         _discard(outputs)
@@ -284,12 +252,12 @@ def prepare_kinetics(
     report["complete"] = not (strict and unusable)
     if strict and unusable:
         _discard(outputs)
-        _write_json(out_dir / "prepare_report.json", report)
+        write_json(out_dir / "prepare_report.json", report)
         raise PrepareError(unusable)
     for s in splits:
         _publish(out_dir, s, outputs[s], written[s])
-    _write_json(out_dir / "label_names.json", names)
-    _write_json(out_dir / "prepare_report.json", report)
+    write_label_names(out_dir, names)
+    write_json(out_dir / "prepare_report.json", report)
     log.info("prepared kinetics-skeleton: %s; %d malformed, %d unlabelled skipped", report["counts"],
              len(report["skipped"]), len(report["unlabelled"]))  # fmt: skip
     return report

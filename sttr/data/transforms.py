@@ -1,6 +1,7 @@
 """The input pipeline shared by the training Dataset and predict: the window rule (crop, pad or resample), the
-modality (joints, bones or both) and 3D keypoints -> the (C, T, V, M) array; plus the authors' feeder
-augmentations (random shift, random move), which only training uses.
+modality (joints, bones or both) and keypoints -> the (C, T, V, M) array (3D NTU keypoints, 2D OpenPose-18
+keypoints, COCO-17 keypoints mapped to OpenPose-18); plus the authors' feeder augmentations (random shift,
+random move), which only training uses.
 
 Arrays are one sample (C, T, V, M) unless said otherwise; every function returns a new array.
 """
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sttr.data.preprocess import bones, select_bodies
-from sttr.skeleton import MODALITY_CHANNELS
+from sttr.data.kinetics import clip_from_keypoints, clip_to_array
+from sttr.data.names import MAX_FRAMES
+from sttr.data.preprocess import NUM_PERSONS, bones, select_bodies
+from sttr.skeleton import COCO_NECK_FROM, COCO_NUM_JOINTS, KINETICS, MODALITY_CHANNELS, OPENPOSE_FROM_COCO
 
 MODALITIES = tuple(MODALITY_CHANNELS)
 
@@ -67,6 +70,33 @@ def keypoints_to_array(keypoints: np.ndarray, frames: int, num_persons: int = 2)
     return out
 
 
+def openpose_keypoints_to_array(
+    keypoints: np.ndarray, frames: int = MAX_FRAMES, num_persons: int = NUM_PERSONS
+) -> np.ndarray:
+    """2D OpenPose-18 keypoints (M, T, 18, 3) -> (3, frames, 18, num_persons) float32 (x, y, score), converted as
+    the authors convert a Kinetics-skeleton clip (``sttr.data.kinetics.clip_to_array``): x and y are fractions of
+    the image width and height, as OpenPose and ST-GCN write them; person m of frame t is its m-th listed person."""
+    x, _ = clip_to_array(clip_from_keypoints(keypoints), max_frames=frames, num_person_out=num_persons)
+    return x
+
+
+def coco_to_openpose(keypoints: np.ndarray) -> np.ndarray:
+    """COCO-17 keypoints (M, T, 17, 3) (x, y, score) -> OpenPose-18 (M, T, 18, 3) (``sttr.skeleton``'s
+    ``OPENPOSE_FROM_COCO``): 17 points one to one; the neck, which COCO lacks, is the midpoint of the two
+    shoulders, scored by the lower of their scores."""
+    kp = np.asarray(keypoints)
+    if kp.ndim != 4 or kp.shape[2:] != (COCO_NUM_JOINTS, 3):
+        raise ValueError(f"expected COCO keypoints (M, T, {COCO_NUM_JOINTS}, 3), got shape {kp.shape}")
+    out = np.zeros(kp.shape[:2] + (KINETICS.num_joints, 3), dtype=np.result_type(kp.dtype, np.float32))
+    mapped = [j for j, c in enumerate(OPENPOSE_FROM_COCO) if c is not None]
+    out[:, :, mapped] = kp[:, :, [OPENPOSE_FROM_COCO[j] for j in mapped]]
+    neck = OPENPOSE_FROM_COCO.index(None)
+    left, right = kp[:, :, COCO_NECK_FROM[0]], kp[:, :, COCO_NECK_FROM[1]]  # (M, T, 3) each
+    out[:, :, neck, :2] = (left[..., :2] + right[..., :2]) / 2
+    out[:, :, neck, 2] = np.minimum(left[..., 2], right[..., 2])
+    return out
+
+
 def random_window(x: np.ndarray, window: int, rng: np.random.Generator) -> np.ndarray:
     """The authors' feeder ``random_choose``: a random ``window``-frame crop of a longer (C, T, V, M)."""
     if x.shape[1] <= window:
@@ -89,7 +119,12 @@ def random_shift(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def random_move(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The authors' feeder ``random_move``: random rotation, scale and shift of x and y, interpolated over time."""
+    """The authors' feeder ``random_move``: random rotation, scale and shift of x and y (channels 0 and 1),
+    interpolated over time; other channels (z, or OpenPose's score) are left as they are.
+
+    The authors move x and y of their precomputed joint+bone arrays, so their bones keep the unmoved
+    directions; ``SkeletonDataset`` moves the joints and computes the bones afterwards, from the moved joints.
+    """
     c, t, v, m = x.shape
     angle = rng.choice([-10.0, -5.0, 0.0, 5.0, 10.0], 2) * np.pi / 180
     scale = rng.choice([0.9, 1.0, 1.1], 2)

@@ -6,16 +6,20 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from sttr.checkpoint import check_modality, load_checkpoint
+from sttr.checkpoint import LoadedModel, check_modality, load_checkpoint
 from sttr.distributed import DistEnv, all_gather_objects
 from sttr.evaluation.scores import Scores, save_scores, softmax
+from sttr.skeleton import layout_of_joints
+
+if TYPE_CHECKING:
+    from sttr.data.dataset import SkeletonDataset
 
 
 def autocast(device: torch.device, amp: str | None):
@@ -61,6 +65,20 @@ def gather(index: np.ndarray, logits: np.ndarray, env: DistEnv) -> tuple[np.ndar
     return keep, all_logits[first]
 
 
+def check_layout(dataset: SkeletonDataset, loaded: LoadedModel) -> None:
+    """Raise ``ValueError`` naming both unless the split's joints and persons (N, C, T, V, M) fit the model."""
+    _, _, _, v, m = dataset.data.shape
+    cfg = loaded.config
+    if v != cfg.num_joints:
+        data = layout_of_joints(v, str(dataset.data_path)).title
+        raise ValueError(
+            f"{dataset.data_path}: {v} joints ({data}) but {loaded.source} is a model of the "
+            f"{loaded.layout.title} graph ({cfg.num_joints} joints)"
+        )
+    if m != cfg.num_persons:
+        raise ValueError(f"{dataset.data_path}: {m} persons but {loaded.source} takes {cfg.num_persons}")
+
+
 @dataclass(frozen=True)
 class EvaluationResult:
     """Scores of one checkpoint on one split, with its accuracies (0..1)."""
@@ -87,7 +105,9 @@ def evaluate_checkpoint(
 ) -> EvaluationResult:
     """Evaluate our or the authors' checkpoint on a prepared split (``{split}_data_joint.npy`` + labels).
 
-    The checkpoint's modality/window/resample are used unless ``modality`` overrides; writes scores to ``out``.
+    The checkpoint's modality/window/resample are used unless ``modality`` overrides (the authors' and our
+    Kinetics checkpoints: the full length); the authors' checkpoints take the class names of the split's
+    ``label_names.json`` when it names as many classes; writes scores to ``out``.
     """
     from sttr.data.dataset import SkeletonDataset, make_loader
 
@@ -99,6 +119,7 @@ def evaluate_checkpoint(
     if loaded.window is not None:
         kwargs.update(window=loaded.window, resample=loaded.resample)
     dataset = SkeletonDataset.from_dir(split_dir, split=split, **kwargs)
+    check_layout(dataset, loaded)
     labels_all = np.asarray(dataset.labels, dtype=np.int64)
     if labels_all.size and labels_all.max() >= loaded.num_classes:
         raise ValueError(

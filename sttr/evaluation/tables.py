@@ -1,13 +1,25 @@
-"""Result tables as CSV and GitHub Markdown (no extra dependency), each with a caption that names its data."""
+"""Result tables as CSV and GitHub Markdown (no extra dependency), each with a caption that names its data, and
+the results table of a Kinetics-skeleton profile."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
+from sttr.evaluation.scores import Scores
+
+if TYPE_CHECKING:
+    from sttr.experiment import Profile
+
+STREAM_TITLES = {"stgcn": "ST-GCN", "spatial": "S-TR", "temporal": "T-TR", "fused": "ST-TR"}
+INPUT_TITLES = {False: "joints", True: "joints+bones"}
+NO_KINETICS_NUMBERS = "the paper (ICPR 2020) reports no Kinetics-skeleton numbers"
 
 
 def dataframe_to_markdown(df: pd.DataFrame, caption: str | None = None, float_format: str = "{:.1f}") -> str:
@@ -47,3 +59,45 @@ def write_table(
     shown = df if markdown is None else markdown
     md_path.write_text(dataframe_to_markdown(shown, caption, float_format), encoding="utf-8")
     return csv_path, md_path
+
+
+def kinetics_table(profile: Profile, runs: Mapping[tuple[str, bool], Scores | Mapping[int, Scores]]) -> pd.DataFrame:
+    """Top-1 / top-5 (%) of the evaluated runs of a Kinetics-skeleton profile, one row per run, beside a column
+    saying that the paper reports none to compare with; ``df.attrs["caption"]`` names the data and says so.
+
+    ``runs`` maps (stream, bones) to the validation scores of one run (e.g. an evaluated checkpoint) or to
+    those of several seeds ``{seed: Scores}``; stream is "stgcn", "spatial", "temporal" or "fused" (ST-TR).
+    """
+    if profile.dataset not in KINETICS_DATASETS:
+        raise ValueError(
+            f"profile {profile.name}: dataset {profile.dataset!r} is not Kinetics-skeleton "
+            f"({', '.join(KINETICS_DATASETS)}); its paper numbers are in the profile's paper section"
+        )
+    rows = []
+    order = list(STREAM_TITLES)
+    for (stream, bones), found in sorted(runs.items(), key=lambda kv: (_position(kv[0][0], order), kv[0][1])):
+        by_seed = found if isinstance(found, Mapping) else {None: found}
+        for seed, scores in sorted(by_seed.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0)):
+            rows.append({
+                "model": STREAM_TITLES[stream],
+                "input": INPUT_TITLES[bool(bones)],
+                "seed": "-" if seed is None else str(seed),
+                "samples": int(scores.scores.shape[0]),
+                "top-1 (%)": 100.0 * scores.top1(),
+                "top-5 (%)": 100.0 * scores.top5(),
+                "paper (ICPR 2020)": "no Kinetics-skeleton numbers",
+            })  # fmt: skip
+    columns = ["model", "input", "seed", "samples", "top-1 (%)", "top-5 (%)", "paper (ICPR 2020)"]
+    df = pd.DataFrame(rows, columns=columns)
+    df.attrs["caption"] = (
+        f"Top-1 / top-5 accuracy (%) on {DATASET_TITLES[profile.dataset]}, validation split, profile "
+        f"{profile.name}; {NO_KINETICS_NUMBERS}, so there is nothing of theirs to compare with"
+    )
+    return df
+
+
+def _position(stream: str, order: list[str]) -> int:
+    """Where a stream goes in a table (the baseline first, the fusion last); an unknown one is an error."""
+    if stream not in order:
+        raise ValueError(f"unknown stream {stream!r}; expected one of {order}")
+    return order.index(stream)

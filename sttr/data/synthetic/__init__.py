@@ -3,8 +3,10 @@
 NTU RGB+D cannot be downloaded by a script, so the default pipeline runs on this set: the same file format,
 names, splits and preprocessing as the real data. The package has one module per job: ``body`` (the
 joint-angle body model), ``actions`` (the choreography of each class and ``perform``), ``camera`` (filming
-by virtual Kinect v2 cameras: ``film``) and ``generation`` (names, setups, writing through
-``sttr.data.ntu.encode_skeleton``, a process pool). It is a test bed for the pipeline and for the paper's claims, not a substitute for NTU.
+by virtual Kinect v2 cameras: ``film``), ``generation`` (names, setups, writing through
+``sttr.data.ntu.encode_skeleton``, a process pool) and ``kinetics`` (the same performances as 2D OpenPose
+detections in ST-GCN's Kinetics-skeleton format: ``generate_kinetics``). It is a test bed for the pipeline
+and for the paper's claims, not a substitute for NTU or Kinetics.
 
 Classes (NTU numbers and names; motion; the paper's claim each one exercises):
 

@@ -31,8 +31,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from sttr.data.kinetics import NUM_JOINTS, LabelEntry, clip_folder, format_clip, format_labels, label_file
-from sttr.data.names import XSUB60_TRAIN_PERFORMERS, class_names
-from sttr.data.synthetic import INTERACTIONS, SYNTHETIC_ACTIONS, film, perform, setup_of
+from sttr.data.names import SYNTHETIC_ACTIONS, XSUB60_TRAIN_PERFORMERS, class_names
+from sttr.data.synthetic.actions import INTERACTIONS, perform
+from sttr.data.synthetic.camera import film
+from sttr.data.synthetic.generation import setup_of
 from sttr.skeleton import ARM_JOINTS, HEAD, LEG_JOINTS, NECK, SPINE
 
 logger = logging.getLogger(__name__)
@@ -217,7 +219,7 @@ def make_clip(
     """
     p, c, r, a = key
     index = SYNTHETIC_ACTIONS.index(a)
-    label = class_names("synthetic")[index]
+    label = class_names("synthetic-kinetics")[index]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 102, p, r, a, c]))
     if rng.random() < 0.02:  # a clip in which the detector found no one
         return format_clip([], label, index), LabelEntry(False, label, index)
