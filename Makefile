@@ -2,16 +2,19 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
+# Where pip looks for torch first. Empty: the default index (PyPI's torch is the CUDA build on Linux x86-64);
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu installs the much smaller CPU-only build.
+TORCH_INDEX ?=
 PROFILE ?= mini
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TORCH_FROM := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
 
 .PHONY: reproduce test venv clean
 
-# Pin torch first (TORCH_SPEC): an unpinned torch may pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet $(TORCH_FROM) "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[dev]" "$(TORCH_SPEC)"
 	touch $(STAMP)
 

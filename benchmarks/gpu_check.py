@@ -110,6 +110,7 @@ from sttr.data.synthetic import generate  # noqa: E402
 from sttr.models import ModelConfig, build_model  # noqa: E402
 from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend  # noqa: E402
 from sttr.models.official import load_official  # noqa: E402
+from tests.references import as_made_on_cpu  # noqa: E402
 
 logger = logging.getLogger("gpu_check")
 
@@ -404,6 +405,7 @@ def reference_label(path: Path) -> str:
 def reference_diffs(ref: dict[str, Any], fused: bool, dtype: torch.dtype, device: torch.device) -> dict[str, Any]:
     """Logits (eval, train), loss and, in float64, gradients against the authors' tensors, as test_official."""
     model = load_official(ref["state_dict"], fused_attention=fused, dropout=0.0, drop_attention=0.0)
+    as_made_on_cpu(model)  # the adaptive GCN's graph as the CPU-made references have it
     model = model.to(device=device, dtype=dtype).eval()
     x = ref["input"].to(device=device, dtype=dtype)
     with torch.no_grad():
@@ -580,7 +582,9 @@ def check_attention(run: Run, budget: Budget, add: Callable[[dict[str, Any]], No
 def bf16_row(path: Path, device: torch.device) -> dict[str, Any]:
     """bf16 autocast logits (eval and train mode, the device's default attention path) against the reference's."""
     ref = torch.load(path, map_location="cpu", weights_only=True)
-    model = load_official(ref["state_dict"], dropout=0.0, drop_attention=0.0).to(device).eval()
+    model = load_official(ref["state_dict"], dropout=0.0, drop_attention=0.0)
+    as_made_on_cpu(model)
+    model = model.to(device).eval()
     x = ref["input"].to(device)
     with torch.no_grad(), autocast(device, "bf16"):
         logits_eval = model(x).float()

@@ -23,9 +23,11 @@ from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
 from sttr.evaluation.attention import attention_maps, attention_study, sample_distances
 from sttr.evaluation.claims import PAPER_GAIN_CLASSES
+from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
 from sttr.evaluation.findings import TITLES, Runs, Spread, spread
 from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.scores import Scores, load_scores
+from sttr.evaluation.tables import INPUT_TITLES as INPUTS
 from sttr.evaluation.tables import write_table
 from sttr.experiment import ExperimentConfig, Profile, list_profiles, load_profile
 from sttr.plots import save_figure
@@ -36,15 +38,9 @@ from sttr.train import BEST_SCORES, LAST_SCORES, METRICS_FILE
 log = logging.getLogger(__name__)
 
 STREAM_ORDER = ("stgcn", "spatial", "temporal")  # the baseline first, as the paper's tables list them
-DATASET_TITLES = {
-    "ntu60": "NTU RGB+D 60",
-    "ntu120": "NTU RGB+D 120",
-    "synthetic": "synthetic mini-NTU (generated, not NTU RGB+D)",
-}
 BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
 ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
-INPUTS = {False: "joints", True: "joints+bones"}
 
 
 @dataclass(frozen=True)
@@ -73,12 +69,14 @@ class Companion:
 
     @property
     def synthetic(self) -> bool:
-        return self.profile.dataset == "synthetic"
+        return self.profile.dataset.startswith("synthetic")
 
     @property
     def data_label(self) -> str:
         """What every table and figure names as its data, e.g. ``NTU RGB+D 60, X-Sub split``."""
         dataset = DATASET_TITLES[self.profile.dataset]
+        if not self.profile.benchmark:
+            return f"{dataset}, validation split"
         return f"{dataset}, {BENCHMARK_TITLES.get(self.profile.benchmark, self.profile.benchmark)} split"
 
     def seeds_of(self, bones: bool) -> tuple[int, ...]:
@@ -299,23 +297,32 @@ class Companion:
         Reuses earlier output when its report lists this benchmark, unless ``rebuild``.
         """
         from sttr.data.prepare import prepare_ntu
+        from sttr.data.prepare_kinetics import prepare_kinetics
 
+        kinetics = self.profile.dataset in KINETICS_DATASETS
         report_path = self.profile.prepared_dir / "prepare_report.json"
         if not rebuild and report_path.is_file() and (self.profile.split_dir / "val_label.pkl").is_file():
             report = json.loads(report_path.read_text())
-            if self.profile.benchmark in report.get("benchmarks", []):
+            if kinetics or self.profile.benchmark in report.get("benchmarks", []):
                 return report
         raw = self.profile.raw_dir
-        if self.synthetic:
+        spec = self.profile.synth
+        if self.profile.dataset == "synthetic":
             from sttr.data.synthetic import generate
 
-            spec = self.profile.synth
             generate(raw, seed=spec.seed, max_samples=spec.max_samples, progress=self.progress)
+        elif self.profile.dataset == "synthetic-kinetics":
+            from sttr.data.synthetic.kinetics import generate_kinetics
+
+            generate_kinetics(raw, seed=spec.seed, max_samples=spec.max_samples, progress=self.progress)
         elif not raw.is_dir():
+            env = "$STTR_KINETICS_RAW" if kinetics else "$STTR_NTU_RAW"
             raise FileNotFoundError(
-                f"{raw}: raw NTU skeleton folder not found; request NTU RGB+D from its official page, unpack "
-                "nturgb+d_skeletons/ there, or set $STTR_NTU_RAW (see README, Data)"
+                f"{raw}: raw {DATASET_TITLES[self.profile.dataset]} folder not found; unpack the dataset there or "
+                f"set {env} (see README, Data)"
             )
+        if kinetics:
+            return prepare_kinetics(raw, self.profile.prepared_dir, progress=self.progress)
         return prepare_ntu(
             raw, self.profile.prepared_dir, dataset=self.profile.dataset, benchmarks=[self.profile.benchmark],
             progress=self.progress,

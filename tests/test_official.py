@@ -16,6 +16,7 @@ from sttr.models import AUTHORS_RELEASED_PARAMETERS, ModelConfig, build_model
 from sttr.models.network import AUTHORS_AGCN_GRAPH
 from sttr.models.official import OfficialCheckpointError, infer_config, load_official
 from sttr.models.units import UnitAGCN
+from tests.references import as_made_on_cpu as _as_made_on_cpu
 
 DATA = Path(__file__).parent / "data"
 EXTENDED = DATA / "extended"
@@ -40,17 +41,6 @@ def reference(request) -> tuple[str, dict, dict]:
     folder, name = request.param
     manifest = json.loads((folder / "manifest.json").read_text())[name]
     return name, _load(folder, name), manifest
-
-
-def _as_made_on_cpu(model: torch.nn.Module) -> None:
-    """The reference files were made by the authors' code on CPU. There their unit_agcn's fixed graph and
-    every unit's PA share one storage (``PA = nn.Parameter(A)``), so all PAs are equal and A_k = PA without
-    a gradient. On GPU, where their checkpoints were trained and evaluated, ``.cuda()`` separates the PAs and
-    A_k stays 1e-6: what load_official builds. Here the graph is set as it was when the references were made."""
-    with torch.no_grad():
-        for unit in model.modules():
-            if isinstance(unit, UnitAGCN):
-                unit.A.copy_(unit.PA)
 
 
 def _train_step(ref: dict, fused: bool, dtype: torch.dtype):

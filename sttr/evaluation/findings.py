@@ -18,9 +18,9 @@ import pandas as pd
 
 from sttr.evaluation.metrics import confusion_matrix, per_class_accuracy
 from sttr.evaluation.scores import Scores, fuse_scores
+from sttr.evaluation.tables import STREAM_TITLES as TITLES
 
 Pair = tuple[int, int]
-TITLES = {"stgcn": "ST-GCN", "spatial": "S-TR", "temporal": "T-TR", "fused": "ST-TR"}
 
 
 @dataclass(frozen=True)
