@@ -158,3 +158,20 @@ def test_tsa_strided_qkv_equals_the_authors_conv(frames, qkv_kernel):
 def test_tsa_qkv_kernel_is_one_or_the_stride():
     with pytest.raises(ValueError, match="qkv_kernel: expected 1 or the stride 2, got 3"):
         TemporalSelfAttention(16, 16, d_k=8, heads=4, num_joints=18, stride=2, qkv_kernel=3)
+
+
+def test_attention_measurements_on_constructed_maps():
+    """Uniform maps are 0 from uniform and query-independent; maps that copy their sample's class differ
+    between classes only."""
+    import numpy as np
+
+    from sttr.evaluation.attention import map_statistics, sample_distances
+
+    uniform = np.full((2, 4, 5, 5), 0.2)
+    assert map_statistics(uniform) == {"from uniform": 0.0, "query dependence": 0.0}
+    peaked = np.tile(np.eye(5), (2, 1, 1))  # each query attends to itself only
+    stats = map_statistics(peaked)
+    assert stats["from uniform"] == pytest.approx(0.8) and stats["query dependence"] == pytest.approx(0.8)
+    maps = np.stack([np.tile(np.eye(5)[c], (5, 1)) for c in (0, 0, 1, 1)])  # (S, L, L): class c attends to key c
+    d = sample_distances(maps, np.array([0, 0, 1, 1]))
+    assert d == {"within class": 0.0, "between classes": 1.0}
