@@ -6,7 +6,8 @@ last bits, and training diverges from there. PyTorch and oneDNN can be told to u
 one. For each setting this script trains every run of the profile (as ``make reproduce`` does: same seeds,
 same single-thread processes) into a folder of its own, then prints, per stream, the mean ± sd over seeds
 against the committed interval (``results/<profile>/summary.csv``: mean ± 2 sd) and every claim's verdict
-against the committed one (``results/<profile>/claims.csv``).
+against the committed one (``results/<profile>/claims.csv``); both tables also go to
+``results/<profile>/machine_check_{means,verdicts}.{csv,md}``, which notebook 05 shows.
 
     python benchmarks/bench_machines.py                    # AVX2 kernels on this machine (about as long as the
                                                            # training of make reproduce)
@@ -32,6 +33,7 @@ from sttr.companion import STREAM_ORDER, open_companion  # noqa: E402
 from sttr.evaluation.claims import claims_table  # noqa: E402
 from sttr.evaluation.findings import seed_summary, spread  # noqa: E402
 from sttr.evaluation.reproducibility import compare_claims, compare_summaries  # noqa: E402
+from sttr.evaluation.tables import write_table  # noqa: E402
 from sttr.runtime import tune_cpu_allocator  # noqa: E402
 
 # Environment of each setting: the kernels PyTorch (ATen) and oneDNN may use.
@@ -77,6 +79,7 @@ def main() -> int:
     committed_summary = pd.read_csv(results / "summary.csv")
     committed_claims = pd.read_csv(results / "claims.csv")
     print(f"machine: {cpu_model()}; profile {args.profile}; {time.strftime('%Y-%m-%d')}")
+    tables = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         for setting in args.isa:
@@ -84,8 +87,16 @@ def main() -> int:
             summary, claims = retrain(args.profile, setting, folder)
             minutes = (time.perf_counter() - t0) / 60
             print(f"\n== kernels: {setting} {SETTINGS[setting] or '(this machine)'}; {minutes:.1f} min ==")
-            print(compare_summaries(committed_summary, summary).to_string(index=False))
-            print(compare_claims(committed_claims, claims).to_string(index=False))
+            means = compare_summaries(committed_summary, summary).assign(kernels=setting)
+            verdicts = compare_claims(committed_claims, claims).assign(kernels=setting)
+            print(means.to_string(index=False))
+            print(verdicts.to_string(index=False))
+            tables.append((means, verdicts))
+    caption = f"(profile {args.profile}; retrained on {cpu_model()}, {time.strftime('%Y-%m-%d')}, bench_machines.py)"
+    write_table(pd.concat([t[0] for t in tables]), results / "machine_check_means",
+                caption=f"**Committed means against a retrain with other CPU kernels** {caption}")
+    write_table(pd.concat([t[1] for t in tables]), results / "machine_check_verdicts",
+                caption=f"**Committed verdicts against a retrain with other CPU kernels** {caption}")
     return 0
 
 

@@ -260,15 +260,25 @@ class Companion:
                 "epochs": str(epochs)}  # fmt: skip
 
     def save_table(
-        self, df: pd.DataFrame, stem: str, title: str, markdown: pd.DataFrame | None = None
+        self, df: pd.DataFrame, stem: str, title: str, markdown: pd.DataFrame | None = None, decimals: int = 1
     ) -> pd.DataFrame:
         """Write ``df`` to ``results/<profile>/<stem>.{csv,md}``: the CSV with provenance columns (data, profile,
-        seeds, epochs), the Markdown (``markdown`` if given, e.g. formatted cells) with a caption naming them.
-        Returns ``df``."""
+        seeds, epochs), the Markdown (``markdown`` if given, e.g. formatted cells; numbers to ``decimals``) with a
+        caption naming them. Returns ``df``."""
         meta = self.provenance()
         caption = f"**{title}** (" + "; ".join(f"{k}: {v}" for k, v in meta.items()) + ")"
-        write_table(df.assign(**meta), self.results_dir / stem, caption=caption, markdown=df if markdown is None else markdown)
+        shown = df if markdown is None else markdown
+        write_table(df.assign(**meta), self.results_dir / stem, caption=caption, markdown=shown,
+                    float_format=f"{{:.{decimals}f}}")  # fmt: skip
         return df
+
+    def machine_check(self) -> pd.DataFrame | str:
+        """The committed means against a retrain with another CPU kind's kernels
+        (``benchmarks/bench_machines.py``), or a note when it has not been run for this profile."""
+        path = self.results_dir / "machine_check_means.csv"
+        if not path.is_file():
+            return f"not measured for profile {self.profile.name}: run python benchmarks/bench_machines.py --profile {self.profile.name}"
+        return pd.read_csv(path)
 
     def save_figure(self, fig, stem: str) -> None:
         """Write a figure to ``figures/<profile>/<stem>.{png,svg}`` (returns nothing: no paths in notebook outputs)."""

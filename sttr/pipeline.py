@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import yaml
 
+from sttr.data.names import KINETICS_DATASETS
 from sttr.experiment import list_profiles
 from sttr.repo import repo_root
 
@@ -248,6 +250,12 @@ def run_pipeline(
     configs_dir = root / "configs" if configs_dir is None else Path(configs_dir)
     results_dir = root / "results" / profile if results_dir is None else Path(results_dir)
     check_profile(profile, configs_dir)
+    dataset = (yaml.safe_load((configs_dir / profile / "profile.yaml").read_text()) or {}).get("dataset")
+    if dataset in KINETICS_DATASETS:
+        raise ValueError(
+            f"profile {profile!r}: the notebooks cover the NTU-layout profiles; for {dataset} use python -m sttr "
+            "train / evaluate / predict and sttr.evaluation.tables.kinetics_table (README, Kinetics-skeleton)"
+        )
     if out_dir is None:
         out_dir = notebooks_dir if profile == COMMITTED_PROFILE else root / "runs" / profile / "notebooks"
     out_dir = Path(out_dir)

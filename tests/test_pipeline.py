@@ -140,6 +140,11 @@ def test_failing_cell_names_notebook_and_cell(repo: Path) -> None:
     assert statuses == [("b_fail", "failed"), ("a_params", "not run")]
 
 
+def test_kinetics_profiles_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="'kinetics-synth': the notebooks cover the NTU-layout profiles"):
+        run_pipeline("kinetics-synth")
+
+
 def test_invalid_arguments_are_named(repo: Path) -> None:
     with pytest.raises(ValueError, match=r"'ntu99'.*valid profiles: mini, other"):
         run_pipeline("ntu99", root=repo, notebooks=("a_params",))

@@ -13,16 +13,21 @@ import time
 from sttr.data.synthetic import SYNTHETIC_ACTIONS, generate
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of `python -m sttr synth`."""
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="folder for the .skeleton files (created)")
+def add_generator_arguments(parser: argparse.ArgumentParser, out_help: str, subset_help: str) -> None:
+    """The options both synthetic generators take (``synth`` and ``synth-kinetics``)."""
+    parser.add_argument("out_dir", metavar="OUT_DIR", help=out_help)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--max-samples", type=int, default=None, metavar="N",
-                        help="write a subset of N files balanced over classes, performers and cameras")
+    parser.add_argument("--max-samples", type=int, default=None, metavar="N", help=subset_help)
     parser.add_argument("--performers", type=int, default=40, metavar="P", help="number of performers (default 40)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="processes (default: all cores); the files do not depend on it")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `python -m sttr synth`."""
+    add_generator_arguments(parser, "folder for the .skeleton files (created)",
+                            "write a subset of N files balanced over classes, performers and cameras")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:

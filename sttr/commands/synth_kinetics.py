@@ -14,20 +14,15 @@ kinetics-synth profile (configs/kinetics-synth/), and a run on it:
 from __future__ import annotations
 
 import argparse
-import os
 import time
+
+from sttr.commands.synth import add_generator_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `python -m sttr synth-kinetics`."""
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="folder for the kinetics-skeleton layout (created)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--max-samples", type=int, default=None, metavar="N",
-                        help="write a subset of N clips balanced over classes, cameras and the two splits")
-    parser.add_argument("--performers", type=int, default=40, metavar="P", help="number of performers (default 40)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="processes (default: all cores); the files do not depend on it")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_generator_arguments(parser, "folder for the kinetics-skeleton layout (created)",
+                            "write a subset of N clips balanced over classes, cameras and the two splits")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import os
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -63,22 +63,23 @@ def process_file(path: str) -> tuple[np.ndarray | None, int, str | None]:
     return x, length, None
 
 
-def _results(
-    paths: Sequence[str], workers: int, progress: bool
-) -> Iterator[tuple[np.ndarray | None, int, str | None]]:
-    """``process_file`` over ``paths`` in order, in a process pool when ``workers > 1``."""
+def map_in_order(
+    function: Callable[[Any], Any], items: Sequence[Any], workers: int, progress: bool, desc: str, unit: str
+) -> Iterator[Any]:
+    """``function`` over ``items``, results in order, in a process pool when ``workers > 1``, with a progress bar
+    (the data-preparation jobs' loop; ``function`` must be importable by the pool's processes)."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(paths), desc="prepare-ntu", unit="file", disable=not progress)
+    bar = tqdm(total=len(items), desc=desc, unit=unit, disable=not progress)
     try:
-        if workers <= 1 or len(paths) < 2:
-            for p in paths:
-                yield process_file(p)
+        if workers <= 1 or len(items) < 2:
+            for item in items:
+                yield function(item)
                 bar.update()
             return
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(workers) as pool:
-            for result in pool.imap(process_file, paths, chunksize=8):
+            for result in pool.imap(function, items, chunksize=8):
                 yield result
                 bar.update()
     finally:
@@ -165,7 +166,8 @@ def prepare_ntu(
                 outputs[b, split, kind] = StagedArray(path, rows, channels, NUM_JOINTS)
 
     try:
-        with contextlib.closing(_results([str(by_name[n]) for n in names], workers, progress)) as results:
+        paths = [str(by_name[n]) for n in names]
+        with contextlib.closing(map_in_order(process_file, paths, workers, progress, "prepare-ntu", "file")) as results:
             for i, (x, length, reason) in enumerate(results):
                 if x is None:
                     skipped.append({"file": by_name[names[i]].name, "reason": reason or "unknown error"})

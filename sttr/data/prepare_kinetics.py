@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from sttr.data.kinetics import (
     read_label_file,
     valid_frames,
 )
-from sttr.data.prepare import PrepareError
+from sttr.data.prepare import PrepareError, map_in_order
 from sttr.data.preprocess import bones as bone_vectors
 
 log = logging.getLogger(__name__)
@@ -95,26 +94,6 @@ def _scan_split(raw_dir: Path, split: str) -> _Split:
     return out
 
 
-def _results(jobs: Sequence[tuple[str, int]], workers: int, progress: bool, desc: str) -> Iterator[Result]:
-    """``process_clip`` over ``jobs`` in order, in a process pool when ``workers > 1``."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(jobs), desc=desc, unit="clip", disable=not progress)
-    try:
-        if workers <= 1 or len(jobs) < 2:
-            for job in jobs:
-                yield process_clip(job)
-                bar.update()
-            return
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers) as pool:
-            for result in pool.imap(process_clip, jobs, chunksize=8):
-                yield result
-                bar.update()
-    finally:
-        bar.close()
-
-
 @dataclass
 class _Written:
     """A converted split: kept sample names, labels, valid frames, clips with frames left out, problems."""
@@ -131,7 +110,7 @@ def _convert_split(split: _Split, outputs: dict[str, StagedArray], workers: int,
     done = _Written()
     jobs = [(str(p), label) for p, label in split.jobs]
     desc = f"prepare-kinetics {split.name}"
-    with contextlib.closing(_results(jobs, workers, progress, desc)) as results:
+    with contextlib.closing(map_in_order(process_clip, jobs, workers, progress, desc, "clip")) as results:
         for (path, label), (x, dropped, reason) in zip(split.jobs, results):
             rel = f"{path.parent.name}/{path.name}"
             if x is None:
