@@ -297,6 +297,24 @@ def plot_skeleton(
     return fig
 
 
+def _label_joints(ax: Axes, xy: np.ndarray, joints: Sequence[int], names: Sequence[str]) -> None:
+    """Name ``joints`` beside the skeleton without overlaps: labels in a column right of the body, at least a
+    line apart, each joined to its joint by a thin line."""
+    ax.apply_aspect()  # the equal-aspect box sets how many pixels a metre takes
+    (x0, y0), (x1, y1) = ax.transData.transform([(0.0, 0.0), (1.0, 1.0)])
+    gap = 1.5 * 7 * ax.figure.dpi / 72 / abs(y1 - y0)  # one and a half lines of 7-point text, in data units
+    right = float(xy[:, 0].max()) + 20 * ax.figure.dpi / 72 / abs(x1 - x0)  # 20 points right of the body
+    placed: list[float] = []
+    for j in sorted(joints, key=lambda j: -xy[j, 1]):  # top to bottom
+        y = float(xy[j, 1]) if not placed else min(float(xy[j, 1]), placed[-1] - gap)
+        placed.append(y)
+        ax.annotate(names[j], xy[j], xytext=(right, y), textcoords="data", fontsize=7, va="center",
+                    arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})  # fmt: skip
+    lo, hi = ax.get_ylim()
+    if placed and placed[-1] - gap < lo:  # room for labels pushed below the body
+        ax.set_ylim(placed[-1] - gap, hi)
+
+
 def plot_attention_links(
     xyz_frame,
     weights,
@@ -341,14 +359,13 @@ def plot_attention_links(
     ax.add_collection(LineCollection(segments, colors=colours, linewidths=1.0 + 4.0 * strength, zorder=2))
     ax.scatter(xy[queries, 0], xy[queries, 1], marker="^", s=45, color="black", zorder=4,
                label="query joint")  # fmt: skip
-    for j in sorted(set(queries.tolist()) | set(keys.tolist())):
-        ax.annotate(names[j], xy[j], xytext=(3, 3), textcoords="offset points", fontsize=7)
     _set_equal_limits([ax], xy)
+    _label_joints(ax, xy, sorted(set(queries.tolist()) | set(keys.tolist())), names)
     mappable = mpl.cm.ScalarMappable(norm=norm, cmap=colour_map)
     fig.colorbar(mappable, ax=ax, label="SSA weight (query -> key)", shrink=0.7)
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_xlabel(plane[0])
-    ax.set_ylabel(plane[1])
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_xlabel(f"{plane[0]} (m, normalised)")
+    ax.set_ylabel(f"{plane[1]} (m, normalised)")
     ax.set_title(title or f"Strongest SSA links (top {len(values)})")
     return fig
 
@@ -566,13 +583,16 @@ def plot_confusion(
     ax.set_xticklabels(class_names, rotation=90, fontsize=fontsize)
     ax.set_yticks(np.arange(k))
     ax.set_yticklabels(class_names, fontsize=fontsize)
-    if k <= 15:
+    if k <= 15:  # small enough to print the cells: percent (or counts), empty cells left blank
         for i in range(k):
             for j in range(k):
-                text = f"{m[i, j]:.2f}" if normalize else f"{int(round(m[i, j]))}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                if (normalize and m[i, j] < 0.005) or (not normalize and m[i, j] == 0):
+                    continue
+                text = f"{100 * m[i, j]:.0f}" if normalize else f"{int(round(m[i, j]))}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=6.5,
                         color="white" if m[i, j] > 0.6 * image.norm.vmax else "black")  # fmt: skip
-    fig.colorbar(image, ax=ax, label="fraction of the true class" if normalize else "samples", shrink=0.8)
+    label = "fraction of the true class (cells: %)" if normalize else "samples"
+    fig.colorbar(image, ax=ax, label=label, shrink=0.8)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)

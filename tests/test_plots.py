@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.collections import LineCollection
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sttr import plots  # noqa: E402
@@ -182,10 +183,13 @@ def test_attention_links(tmp_path: Path) -> None:
     widths = links.get_linewidths()
     assert max(widths) > min(widths)  # width grows with weight
     assert ax.get_title() == "Strongest SSA links (top 7)"
-    assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
+    assert ax.get_xlabel() == "x (m, normalised)" and ax.get_ylabel() == "y (m, normalised)"
     assert _colorbar_labels(fig) == ["SSA weight (query -> key)"]
     named = {t.get_text() for t in ax.texts}
     assert named and named <= set(JOINT_NAMES)
+    fig.canvas.draw()
+    boxes = [Text.get_window_extent(t) for t in ax.texts]  # the text alone, not its leader line
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])  # labels do not overlap
     _check_saved(fig, tmp_path, "links")
     with pytest.raises(ValueError, match="xyz_frame"):
         plots.plot_attention_links(REST_POSE[:20], weights)
@@ -275,7 +279,7 @@ def test_confusion_rows_normalised(tmp_path: Path) -> None:
     assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
     assert _tick_texts(ax, "x") == ["wave", "clap", "kick"]
     np.testing.assert_allclose(ax.images[0].get_array().sum(axis=1), 1.0)
-    assert _colorbar_labels(fig) == ["fraction of the true class"]
+    assert _colorbar_labels(fig) == ["fraction of the true class (cells: %)"]
     _check_saved(fig, tmp_path, "confusion")
     with pytest.raises(ValueError, match=r"\(2, 2\)"):
         plots.plot_confusion(matrix, ["a", "b"])

@@ -15,9 +15,11 @@ def _summary(means, sds):
 
 def test_means_are_checked_against_mean_plus_minus_two_sd():
     committed = _summary([90.0, 91.0, 92.0], [1.0, 0.5, np.nan])
-    rerun = _summary([91.9, 92.1, 80.0], [0.8, 0.7, 0.0])
+    rerun = _summary([91.9, 92.1, 80.0], [0.8, 0.7, np.nan])
     table = compare_summaries(committed, rerun)
-    assert table["inside"].tolist() == [True, False, None]  # 91.9 in [88, 92]; 92.1 outside [90, 92]; one run
+    assert table["inside"].tolist() == [True, False, "n/a"]  # 91.9 in [88, 92]; 92.1 outside [90, 92]; one run
+    assert table["committed"].tolist() == ["90.0 ± 1.0", "91.0 ± 0.5", "92.0 (one run)"]
+    assert table["rerun"].tolist()[2] == "80.0 (one run)"
     assert table["interval"].tolist()[:2] == ["[88.0, 92.0]", "[90.0, 92.0]"]
 
 

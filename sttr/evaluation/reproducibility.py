@@ -10,6 +10,11 @@ KEY = ["model", "input"]
 MEAN, SD = "top-1 last (%) mean", "top-1 last (%) sd"
 
 
+def _mean_sd(mean: float, sd: float) -> str:
+    """``mean ± sd``, or ``mean (one run)`` where a single run has no sd."""
+    return f"{mean:.1f} ± {sd:.1f}" if np.isfinite(sd) else f"{mean:.1f} (one run)"
+
+
 def compare_summaries(committed: pd.DataFrame, rerun: pd.DataFrame) -> pd.DataFrame:
     """Per (model, input): the committed mean ± sd and interval (mean ± 2 sd), the rerun's mean ± sd, and
     whether the rerun's mean lies inside the interval (a single committed run has no interval)."""
@@ -20,10 +25,10 @@ def compare_summaries(committed: pd.DataFrame, rerun: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame({
         "model": both["model"],
         "input": both["input"],
-        "committed": [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean, sd)],
+        "committed": [_mean_sd(m, s) for m, s in zip(mean, sd)],
         "interval": [f"[{a:.1f}, {b:.1f}]" if np.isfinite(b) else "one run" for a, b in zip(low, high)],
-        "rerun": [f"{m:.1f} ± {s:.1f}" for m, s in zip(rerun_mean, both[f"{SD} rerun"])],
-        "inside": [bool(a <= m <= b) if np.isfinite(b) else None for a, m, b in zip(low, rerun_mean, high)],
+        "rerun": [_mean_sd(m, s) for m, s in zip(rerun_mean, both[f"{SD} rerun"])],
+        "inside": [bool(a <= m <= b) if np.isfinite(b) else "n/a" for a, m, b in zip(low, rerun_mean, high)],
     })  # fmt: skip
 
 
