@@ -272,13 +272,15 @@ class Companion:
                     float_format=f"{{:.{decimals}f}}")  # fmt: skip
         return df
 
-    def machine_check(self) -> pd.DataFrame | str:
-        """The committed means against a retrain with another CPU kind's kernels
+    def machine_check(self, table: str = "means") -> pd.DataFrame | str:
+        """The committed ``means`` or claim ``verdicts`` against a retrain with another CPU kind's kernels
         (``benchmarks/bench_machines.py``), or a note when it has not been run for this profile."""
-        path = self.results_dir / "machine_check_means.csv"
+        if table not in ("means", "verdicts"):
+            raise ValueError(f"machine_check table must be 'means' or 'verdicts', got {table!r}")
+        path = self.results_dir / f"machine_check_{table}.csv"
         if not path.is_file():
             return f"not measured for profile {self.profile.name}: run python benchmarks/bench_machines.py --profile {self.profile.name}"
-        return pd.read_csv(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)  # cells as written ("n/a", not NaN)
 
     def save_figure(self, fig, stem: str) -> None:
         """Write a figure to ``figures/<profile>/<stem>.{png,svg}`` (returns nothing: no paths in notebook outputs)."""

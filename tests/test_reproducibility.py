@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
+import pytest
 
+from sttr.companion import open_companion
 from sttr.evaluation.reproducibility import compare_claims, compare_summaries
+from sttr.evaluation.tables import write_table
 
 
 def _summary(means, sds):
@@ -28,3 +33,19 @@ def test_verdicts_are_compared_claim_by_claim():
     rerun = pd.DataFrame({"claim": ["b", "a"], "verdict": ["does not hold", "holds"]})
     table = compare_claims(committed, rerun).set_index("claim")
     assert table.loc["a", "same"] and not table.loc["b", "same"]
+
+
+def test_machine_check_tables_read_back_as_written(tmp_path):
+    run = dataclasses.replace(open_companion("smoke"), root=tmp_path)
+    assert "not measured for profile smoke" in run.machine_check()
+    committed = _summary([90.0, 91.0, 92.0], [1.0, 0.5, np.nan])
+    means = compare_summaries(committed, _summary([91.9, 92.1, 80.0], [0.8, 0.7, np.nan])).assign(kernels="avx2")
+    write_table(means, run.results_dir / "machine_check_means", caption="means")
+    read = run.machine_check()
+    assert read["inside"].tolist() == ["True", "False", "n/a"]
+    assert read["committed"].tolist() == means["committed"].tolist()
+    claims = pd.DataFrame({"claim": ["a"], "verdict": ["holds"]})
+    write_table(compare_claims(claims, claims), run.results_dir / "machine_check_verdicts", caption="verdicts")
+    assert run.machine_check("verdicts")["same"].tolist() == ["True"]
+    with pytest.raises(ValueError, match="'means' or 'verdicts'"):
+        run.machine_check("claims")
