@@ -21,9 +21,9 @@ import torch
 
 from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
+from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
 from sttr.evaluation.attention import attention_maps, attention_study, sample_distances
 from sttr.evaluation.claims import PAPER_GAIN_CLASSES
-from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
 from sttr.evaluation.findings import TITLES, Runs, Spread, spread
 from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.scores import Scores, load_scores

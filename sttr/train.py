@@ -41,6 +41,7 @@ METRICS_FILE = "metrics.jsonl"
 LAST_SCORES = "scores_last.npz"  # validation scores of the last evaluated epoch: the numbers we report
 BEST_SCORES = "scores_best.npz"  # validation scores of the best epoch: the authors' selection
 
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and step and suggests fixes."""
 

@@ -11,7 +11,6 @@ from sttr.__main__ import main
 from sttr.evaluation.metrics import topk_accuracy
 from sttr.evaluation.scores import (
     ScoreFileMismatch,
-    Scores,
     fuse_scores,
     load_scores,
     per_class_gain,

@@ -34,6 +34,7 @@ PAPER_GAIN_CLASSES: dict[str, tuple[str, ...]] = {
     "temporal": ("hugging other person", "point finger at the other person", "pat on back of other person"),
 }
 
+
 @dataclass(frozen=True)
 class Comparison:
     """Runs a minus runs b (points): the difference of the means, its standard error and the verdict."""
@@ -67,15 +68,6 @@ def compare(a: Spread, b: Spread, fallback_sd: float) -> Comparison:
     return Comparison(a, b, diff, se, verdict)
 
 
-def _all_or_any(verdicts: list[str]) -> str:
-    """One verdict for a claim made of several comparisons: holds only if all hold, fails if any fails."""
-    if NOT_RUN in verdicts:
-        return NOT_RUN
-    if FAILS in verdicts:
-        return FAILS
-    return HOLDS if all(v == HOLDS for v in verdicts) else NOISE
-
-
 def _fallback_sd(runs: Runs) -> float:
     """The largest seed sd of the joint streams: the spread assumed for a side with one run."""
     sds = [top1(runs[(s, False)]).sd for s in ("stgcn", "spatial", "temporal") if (s, False) in runs]
@@ -90,8 +82,6 @@ def _row(claim: str, section: str, paper: str, ours: str, comparison: str, verdi
 
 def _beats(runs: Runs, a: str, b: str, sd: float, bones: bool = False) -> Comparison:
     return compare(top1(stream_runs(runs, a, bones)), top1(stream_runs(runs, b, bones)), sd)
-
-
 
 
 def _accuracy_rows(runs: Runs, sd: float) -> list[dict[str, str]]:

@@ -171,7 +171,6 @@ def fusion_table(runs: Runs) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(numbers), pd.DataFrame(display)
 
 
-
 def convergence(run_table: pd.DataFrame) -> pd.DataFrame:
     """Per trained run: top-1 of the last and of the best validation epoch and their gap (points), the check
     that training reached its plateau (the last epoch within 1 point of the best)."""
