@@ -78,9 +78,9 @@ from tqdm.auto import tqdm
 
 from sttr.checkpoint import CheckpointError, LoadedModel, load_checkpoint
 from sttr.data.formats import LABEL_NAMES, read_label_names
-from sttr.data.kinetics import NUM_PERSONS_IN, clip_to_array, read_clip, valid_frames
+from sttr.data.kinetics import NUM_PERSONS_IN, clip_to_array, read_clip
 from sttr.data.names import MAX_FRAMES
-from sttr.data.preprocess import normalize, valid_length
+from sttr.data.preprocess import normalize, valid_frames, valid_length
 from sttr.data.transforms import (
     coco_to_openpose,
     fit_window,

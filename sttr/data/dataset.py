@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from sttr.data.formats import load_agcn, read_label_names
+from sttr.data.preprocess import valid_frames
 from sttr.data.transforms import MODALITIES, fit_window, random_move, random_shift, random_window, to_modality
 from sttr.skeleton import MODALITY_CHANNELS
 
@@ -110,8 +111,7 @@ class SkeletonDataset(Dataset):
     def _valid_length(self, x: np.ndarray, index: int) -> int:
         if self.lengths is not None and self.lengths[index] > 0:
             return int(min(self.lengths[index], x.shape[1]))
-        nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
-        return int(nonempty[-1] + 1) if nonempty.size else x.shape[1]
+        return valid_frames(x) or x.shape[1]  # an all-zero sample keeps its stored length
 
     def _move(self, x: np.ndarray) -> np.ndarray:
         """``random_move`` of the joints; bones stored with them (joint_bone, 6 channels) follow the moved joints."""

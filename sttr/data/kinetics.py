@@ -222,11 +222,6 @@ def clip_from_keypoints(keypoints: np.ndarray) -> Clip:
     )  # fmt: skip
 
 
-def valid_frames(x: np.ndarray) -> int:
-    """One past the last frame of (C, T, V, M) with a non-zero value: ``x[:, :n]`` holds every detection."""
-    nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
-    return int(nonempty[-1] + 1) if nonempty.size else 0
-
 
 def convert_clip(path: str | Path, expected_label: int | None = None) -> tuple[np.ndarray, int]:
     """Read a clip file and convert it (``clip_to_array``); a ``label_index`` in it must be ``expected_label``."""

@@ -29,10 +29,10 @@ from sttr.data.kinetics import (
     convert_clip,
     label_file,
     read_label_file,
-    valid_frames,
 )
 from sttr.data.prepare import PrepareError, map_in_order
 from sttr.data.preprocess import bones as bone_vectors
+from sttr.data.preprocess import valid_frames
 
 log = logging.getLogger(__name__)
 

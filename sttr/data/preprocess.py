@@ -85,6 +85,12 @@ def _std_sum(points: np.ndarray) -> float:
     return float(np.sqrt(((flat - mean) ** 2).sum(0) / len(flat)).sum())
 
 
+def valid_frames(x: np.ndarray) -> int:
+    """One past the last frame of (C, T, V, M) with a non-zero value: ``x[:, :n]`` holds every detection."""
+    nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
+    return int(nonempty[-1] + 1) if nonempty.size else 0
+
+
 def valid_length(x: np.ndarray) -> int:
     """Frames from the first to the last non-empty frame of a (C, T, V, M) array (0 when all empty)."""
     nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))

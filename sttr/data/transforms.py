@@ -12,7 +12,7 @@ import numpy as np
 
 from sttr.data.kinetics import clip_from_keypoints, clip_to_array
 from sttr.data.names import MAX_FRAMES
-from sttr.data.preprocess import NUM_PERSONS, bones, select_bodies
+from sttr.data.preprocess import NUM_PERSONS, bones, joints_and_bones, select_bodies
 from sttr.skeleton import COCO_NECK_FROM, COCO_NUM_JOINTS, KINETICS, MODALITY_CHANNELS, OPENPOSE_FROM_COCO
 
 MODALITIES = tuple(MODALITY_CHANNELS)
@@ -55,7 +55,7 @@ def to_modality(x: np.ndarray, modality: str) -> np.ndarray:
         return x
     if modality == "bone":
         return bones(x)
-    return np.concatenate([x, bones(x)], axis=0)  # (6, T, V, M): joints first
+    return joints_and_bones(x)  # (6, T, V, M): joints first
 
 
 def keypoints_to_array(keypoints: np.ndarray, frames: int, num_persons: int = 2) -> np.ndarray:
