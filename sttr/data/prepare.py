@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -30,8 +30,7 @@ from sttr.data.names import (
     parse_name,
 )
 from sttr.data.ntu import SkeletonFormatError, read_skeleton
-from sttr.data.preprocess import skeleton_to_input_and_length
-from sttr.data.preprocess import bones as bone_vectors
+from sttr.data.preprocess import joints_and_bones, skeleton_to_input_and_length
 from sttr.skeleton import NUM_JOINTS
 
 log = logging.getLogger(__name__)
@@ -84,6 +83,38 @@ def map_in_order(
                 bar.update()
     finally:
         bar.close()
+
+
+def output_kinds(bones: bool, joint_bones: bool) -> dict[str, int]:
+    """The arrays a prepare job writes, kind -> channels: the joints, and on request bones and joints+bones."""
+    return {"joint": 3} | ({"bone": 3} if bones else {}) | ({"joint_bone": 6} if joint_bones else {})
+
+
+def sample_arrays(x: np.ndarray, kinds: Iterable[str]) -> dict[str, np.ndarray]:
+    """One sample's arrays of ``kinds`` from its joints (3, T, V, M); bones are computed once when needed."""
+    kinds = list(kinds)
+    if kinds == ["joint"]:
+        return {"joint": x}
+    both = joints_and_bones(x)  # (6, T, V, M): joints, then bones
+    arrays = {"joint": x, "bone": both[3:], "joint_bone": both}
+    return {k: arrays[k] for k in kinds}
+
+
+def publish_split(
+    folder: Path, split: str, outputs: Mapping[str, StagedArray], names: Sequence[str], labels: Sequence[int],
+    lengths: Sequence[int],
+) -> None:  # fmt: skip
+    """Rename a split's finished arrays into place, remove bone arrays of an earlier run that were not asked
+    for (they would not match the new joints), and write the split's frame counts and labels."""
+    for out in outputs.values():
+        out.publish()
+    for kind in ("bone", "joint_bone"):
+        stale = folder / f"{split}_data_{kind}.npy"
+        if kind not in outputs and stale.exists():
+            log.info("removing %s: not requested, would not match the new joints", stale)
+            stale.unlink()
+    save_array(folder / f"{split}_num_frames.npy", np.asarray(lengths, dtype=np.int64))
+    write_labels(folder / f"{split}_label.pkl", names, labels)
 
 
 def prepare_ntu(
@@ -150,11 +181,7 @@ def prepare_ntu(
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     train_of = {b: [is_training(n, dataset, b) for n in names] for b in benchmarks}
-    kinds = {"joint": 3}
-    if bones:
-        kinds["bone"] = 3
-    if joint_bones:
-        kinds["joint_bone"] = 6
+    kinds = output_kinds(bones, joint_bones)
     outputs: dict[tuple[str, str, str], StagedArray] = {}
     kept: dict[tuple[str, str], list[int]] = {(b, s): [] for b in benchmarks for s in SPLITS}
     lengths: dict[tuple[str, str], list[int]] = {(b, s): [] for b in benchmarks for s in SPLITS}
@@ -172,11 +199,7 @@ def prepare_ntu(
                 if x is None:
                     skipped.append({"file": by_name[names[i]].name, "reason": reason or "unknown error"})
                     continue
-                arrays = {"joint": x}
-                if bones or joint_bones:
-                    bone = bone_vectors(x)  # (3, T, V, M)
-                    arrays["bone"] = bone
-                    arrays["joint_bone"] = np.concatenate([x, bone], axis=0)  # (6, T, V, M)
+                arrays = sample_arrays(x, kinds)
                 for b in benchmarks:
                     split = "train" if train_of[b][i] else "val"
                     row = len(kept[b, split])
@@ -213,16 +236,8 @@ def prepare_ntu(
     for b in benchmarks:
         for split in SPLITS:
             rows = kept[b, split]
-            for kind in kinds:
-                outputs[b, split, kind].publish()
-            for kind in ("bone", "joint_bone"):
-                stale = out_dir / b / f"{split}_data_{kind}.npy"
-                if kind not in kinds and stale.exists():
-                    log.info("removing %s: not requested, would not match the new joints", stale)
-                    stale.unlink()
-            save_array(out_dir / b / f"{split}_num_frames.npy", np.asarray(lengths[b, split], dtype=np.int64))
-            write_labels(out_dir / b / f"{split}_label.pkl", [names[i] for i in rows],
-                         [label_of(names[i], dataset) for i in rows])  # fmt: skip
+            publish_split(out_dir / b, split, {k: outputs[b, split, k] for k in kinds}, [names[i] for i in rows],
+                          [label_of(names[i], dataset) for i in rows], lengths[b, split])  # fmt: skip
         write_label_names(out_dir / b, class_names(dataset))
     write_json(out_dir / "prepare_report.json", report)
     log.info("prepared %s: %s; %d file(s) skipped", dataset, report["counts"], len(skipped))

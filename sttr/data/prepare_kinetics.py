@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from sttr.data.formats import StagedArray, clean_partials, save_array, write_json, write_label_names, write_labels
+from sttr.data.formats import StagedArray, clean_partials, write_json, write_label_names
 from sttr.data.kinetics import (
     NUM_JOINTS,
     SPLITS,
@@ -30,8 +30,7 @@ from sttr.data.kinetics import (
     label_file,
     read_label_file,
 )
-from sttr.data.prepare import PrepareError, map_in_order
-from sttr.data.preprocess import bones as bone_vectors
+from sttr.data.prepare import PrepareError, map_in_order, output_kinds, publish_split, sample_arrays
 from sttr.data.preprocess import valid_frames
 
 log = logging.getLogger(__name__)
@@ -117,13 +116,8 @@ def _convert_split(split: _Split, outputs: dict[str, StagedArray], workers: int,
                 done.skipped.append({"file": rel, "reason": reason or "unknown error"})
                 continue
             row = len(done.names)
-            outputs["joint"][row] = x
-            if len(outputs) > 1:
-                bone = bone_vectors(x)  # (3, T, V, M): the authors' bones of all three channels
-                if "bone" in outputs:
-                    outputs["bone"][row] = bone
-                if "joint_bone" in outputs:
-                    outputs["joint_bone"][row] = np.concatenate([x, bone], axis=0)  # (6, T, V, M)
+            for kind, array in sample_arrays(x, outputs).items():  # bones of all three channels, as the authors
+                outputs[kind][row] = array
             done.names.append(path.name)
             done.labels.append(label)
             done.lengths.append(valid_frames(x))
@@ -132,19 +126,6 @@ def _convert_split(split: _Split, outputs: dict[str, StagedArray], workers: int,
     for out in outputs.values():
         out.finish(len(done.names))
     return done
-
-
-def _publish(out_dir: Path, split: str, outputs: dict[str, StagedArray], done: _Written) -> None:
-    """Rename a split's arrays into place, drop stale bone arrays, write frame counts and labels."""
-    for out in outputs.values():
-        out.publish()
-    for kind in ("bone", "joint_bone"):
-        stale = out_dir / f"{split}_data_{kind}.npy"
-        if kind not in outputs and stale.exists():
-            log.info("removing %s: not requested, would not match the new joints", stale)
-            stale.unlink()
-    save_array(out_dir / f"{split}_num_frames.npy", np.asarray(done.lengths, dtype=np.int64))
-    write_labels(out_dir / f"{split}_label.pkl", done.names, done.labels)
 
 
 def _report(
@@ -214,7 +195,7 @@ def prepare_kinetics(
 
     clean_partials([out_dir])
     out_dir.mkdir(parents=True, exist_ok=True)
-    kinds = {"joint": 3} | ({"bone": 3} if bones else {}) | ({"joint_bone": 6} if joint_bones else {})
+    kinds = output_kinds(bones, joint_bones)
     outputs: dict[str, dict[str, StagedArray]] = {}
     written: dict[str, _Written] = {}
     try:
@@ -234,7 +215,7 @@ def prepare_kinetics(
         write_json(out_dir / "prepare_report.json", report)
         raise PrepareError(unusable)
     for s in splits:
-        _publish(out_dir, s, outputs[s], written[s])
+        publish_split(out_dir, s, outputs[s], written[s].names, written[s].labels, written[s].lengths)
     write_label_names(out_dir, names)
     write_json(out_dir / "prepare_report.json", report)
     log.info("prepared kinetics-skeleton: %s; %d malformed, %d unlabelled skipped", report["counts"],
