@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -67,6 +69,29 @@ def _write_group(args: tuple) -> list[Path]:
     return paths
 
 
+def write_performances(
+    write_group: Callable[[tuple], list[Any]], out: Path, seed: int, keys: Sequence[tuple[int, int, int, int]],
+    workers: int, progress: bool, desc: str, unit: str,
+) -> list[Any]:  # fmt: skip
+    """Run ``write_group`` once per performance (performer, replication, action) of ``keys``, with its cameras:
+    jobs ``(out, seed, (p, r, a), cameras)`` in order of first appearance, in a process pool when
+    ``workers > 1`` (the output does not depend on it). Returns what the jobs return, concatenated in order."""
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for p, c, r, a in keys:
+        groups.setdefault((p, r, a), []).append(c)
+    jobs = [(out, seed, key, sorted(cams)) for key, cams in groups.items()]
+    written: list[Any] = []
+    with tqdm(total=len(keys), desc=desc, unit=unit, disable=not progress) as bar, ExitStack() as stack:
+        if workers > 1:
+            results = stack.enter_context(ProcessPoolExecutor(workers)).map(write_group, jobs, chunksize=8)
+        else:
+            results = map(write_group, jobs)
+        for items in results:
+            written += items
+            bar.update(len(items))
+    return written
+
+
 def generate(
     out_dir: str | Path,
     seed: int = 0,
@@ -88,21 +113,6 @@ def generate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keys = _ordered_keys(performers)[: max_samples or None]
-    groups: dict[tuple[int, int, int], list[int]] = {}
-    for p, c, r, a in keys:
-        groups.setdefault((p, r, a), []).append(c)
-    jobs = [(out, seed, key, sorted(cams)) for key, cams in groups.items()]
-    paths: list[Path] = []
-    with tqdm(total=len(keys), desc="synth", unit="file", disable=not progress) as bar:
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                for written in pool.map(_write_group, jobs, chunksize=8):
-                    paths += written
-                    bar.update(len(written))
-        else:
-            for job in jobs:
-                written = _write_group(job)
-                paths += written
-                bar.update(len(written))
+    paths = write_performances(_write_group, out, seed, keys, workers, progress, "synth", "file")
     logger.info("wrote %d synthetic .skeleton files to %s", len(paths), out)
     return sorted(paths)
