@@ -33,7 +33,7 @@ from sttr.experiment import ExperimentConfig, Profile, list_profiles, load_profi
 from sttr.plots import save_figure
 from sttr.repo import repo_root
 from sttr.sweep import Run, train_runs
-from sttr.train import BEST_SCORES, LAST_SCORES, METRICS_FILE
+from sttr.train import BEST_SCORES, LAST_SCORES, METRICS_FILE, read_metrics
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +195,8 @@ class Companion:
             "top-1 best (%)": np.nan,
             "best epoch": np.nan,
         }
-        metrics = out / METRICS_FILE
-        if metrics.is_file():
-            rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+        rows = read_metrics(out / METRICS_FILE)
+        if rows:
             evaluated = [r for r in rows if "top1" in r]
             best = max(evaluated, key=lambda r: r["top1"])  # the first epoch reaching the best top-1
             row.update({"epochs": rows[-1]["epoch"], "top-1 best (%)": 100.0 * best["top1"], "best epoch": best["epoch"]})
@@ -224,14 +223,14 @@ class Companion:
         """Measure the attention of every seed of ``stream`` (S-TR: SSA, T-TR: TSA) on ``per_class`` validation
         samples of each class (``sttr.evaluation.attention.attention_study``): per layer, mean and sd over
         seeds; and per seed, the between-class minus within-class map distance averaged over layers (x 10^-3)."""
-        first = self.model(stream)
-        ds = self.validation_set(first)
+        models = {seed: self.model(stream, seed=seed) for seed in self.seeds}
+        ds = self.validation_set(models[self.seeds[0]])  # every seed is fed as the first was trained
         labels = np.asarray(ds.labels)
         chosen = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)])
         xs = np.stack([ds[int(i)][0].numpy() for i in chosen])  # (S, C, T, V, M)
         tables, contrast = [], []
-        for seed in self.seeds:
-            table, _ = attention_study(self.model(stream, seed=seed).model, xs, labels[chosen])
+        for seed, loaded in models.items():
+            table, _ = attention_study(loaded.model, xs, labels[chosen])
             tables.append(table.assign(seed=seed))
             contrast.append(1e3 * float((table["between classes"] - table["within class"]).mean()))
         per_seed = pd.concat(tables, ignore_index=True)

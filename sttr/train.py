@@ -197,7 +197,8 @@ def _diverged(cfg: ExperimentConfig, epoch: int, step: int, value: float, lr: fl
     )
 
 
-def _read_metrics(path: Path) -> list[dict[str, Any]]:
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The per-epoch rows of a run's ``metrics.jsonl`` (none when the file does not exist)."""
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -276,7 +277,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
         per_rank = ckpt.get("rng_per_rank") or []
         restored_rng = per_rank[env.rank] if len(per_rank) == env.world_size else ckpt["rng"]
         if env.is_main:
-            _write_metrics(metrics_path, [r for r in _read_metrics(metrics_path) if r["epoch"] <= start_epoch])
+            _write_metrics(metrics_path, [r for r in read_metrics(metrics_path) if r["epoch"] <= start_epoch])
         logger.info("resuming %s from %s after epoch %d", cfg.name, last_path, start_epoch)
     else:
         if resume:
@@ -388,7 +389,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
                 save_scores(scores_path, names, ev["scores"], ev["labels"], class_names)
                 save_checkpoint(best_path, payload)
             save_checkpoint(last_path, payload)
-            _write_metrics(metrics_path, [*_read_metrics(metrics_path), metrics])
+            _write_metrics(metrics_path, [*read_metrics(metrics_path), metrics])
             logger.info(
                 "%s epoch %d/%d: loss %.4f, top-1 %s, top-5 %s, lr %g, %.1f s",
                 cfg.name,
@@ -402,7 +403,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
             )
 
     if not metrics:
-        rows = _read_metrics(metrics_path)
+        rows = read_metrics(metrics_path)
         metrics = rows[-1] if rows else {}
     return TrainResult(
         out_dir=out,
