@@ -15,9 +15,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from sttr.evaluation.findings import TITLES, Runs, Spread, fuse_pairs, per_class_gains, spread, stream_runs, top1
+from sttr.evaluation.findings import (
+    TITLES,
+    Runs,
+    Spread,
+    fuse_pairs,
+    per_class_gains,
+    seed_pair_gains,
+    spread,
+    stream_runs,
+    top1,
+)
 from sttr.evaluation.scores import Scores
 
 RULE = (
@@ -171,12 +182,9 @@ def _class_rows(runs: Runs, sd: float) -> list[dict[str, str]]:
 
 def _named_minus_other(model: Mapping[int, Scores], base: Mapping[int, Scores], named: tuple[str, ...]) -> Spread:
     """Per seed pair: the named classes' mean gain minus the other classes' mean gain (points)."""
-    values = []
-    for (i, s), (j, b) in zip(sorted(model.items()), sorted(base.items())):
-        g = per_class_gains({i: s}, {j: b})
-        mine = g["name"].isin(named)
-        values.append(g.loc[mine, "gain mean"].mean() - g.loc[~mine, "gain mean"].mean())
-    return spread(values)
+    classes, _, gains = seed_pair_gains(model, base)  # gains (K, pairs)
+    mine = classes["name"].isin(named).to_numpy()
+    return spread(np.nanmean(gains[mine], axis=0) - np.nanmean(gains[~mine], axis=0))
 
 
 def _attention_row(attention: Spread | None) -> dict[str, str]:

@@ -111,12 +111,21 @@ def per_class_over_seeds(scores: Mapping[int, Scores]) -> pd.DataFrame:
     return table
 
 
-def per_class_gains(model: Mapping[int, Scores], baseline: Mapping[int, Scores]) -> pd.DataFrame:
-    """Per-class gain (points) of ``model`` over ``baseline``, seed by seed: mean, sd, n and the rank of each
-    class (1 = the largest mean gain), with both models' mean per-class accuracy (%)."""
+def seed_pair_gains(
+    model: Mapping[int, Scores], baseline: Mapping[int, Scores]
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Per-class accuracy (%) of each seed of ``model`` and of ``baseline`` (``per_class_over_seeds``), and the
+    per-class gain (points) of each seed pair, (K, pairs)."""
     a, b = per_class_over_seeds(model), per_class_over_seeds(baseline)
     pairs = seed_pairs(list(model), list(baseline))
     gains = np.stack([a[i].to_numpy() - b[j].to_numpy() for i, j in pairs], axis=1)  # (K, pairs)
+    return a, b, gains
+
+
+def per_class_gains(model: Mapping[int, Scores], baseline: Mapping[int, Scores]) -> pd.DataFrame:
+    """Per-class gain (points) of ``model`` over ``baseline``, seed by seed: mean, sd, n and the rank of each
+    class (1 = the largest mean gain), with both models' mean per-class accuracy (%)."""
+    a, b, gains = seed_pair_gains(model, baseline)
     out = a[["label", "name", "samples"]].copy()
     out["accuracy (%)"] = a[list(model)].mean(axis=1)
     out["baseline accuracy (%)"] = b[list(baseline)].mean(axis=1)

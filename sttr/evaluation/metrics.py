@@ -31,18 +31,19 @@ def as_labels(labels: Sequence[int] | np.ndarray | torch.Tensor, n: int, what: s
     return labels
 
 
-def _predictions(scores_or_preds: np.ndarray | torch.Tensor, n_labels: int) -> np.ndarray:
-    """Predicted classes from (N, K) scores (argmax) or from (N,) predicted labels."""
+def _predictions(scores_or_preds: np.ndarray | torch.Tensor, labels: np.ndarray) -> tuple[np.ndarray, int]:
+    """Predicted classes from (N, K) scores (argmax) or from (N,) predicted labels, and the number of classes:
+    K for scores, else one past the largest label or prediction."""
     if isinstance(scores_or_preds, torch.Tensor):
         scores_or_preds = scores_or_preds.detach().cpu().numpy()
     arr = np.asarray(scores_or_preds)
-    if arr.ndim == 2:
-        arr = arr.argmax(axis=1)
-    elif arr.ndim != 1:
+    if arr.ndim not in (1, 2):
         raise ValueError(f"expected (N, K) scores or (N,) predictions, got shape {arr.shape}")
-    if arr.shape[0] != n_labels:
-        raise ValueError(f"expected {n_labels} predictions (one per label), got {arr.shape[0]}")
-    return arr.astype(np.int64)
+    preds = (arr.argmax(axis=1) if arr.ndim == 2 else arr).astype(np.int64)
+    if preds.shape[0] != labels.shape[0]:
+        raise ValueError(f"expected {labels.shape[0]} predictions (one per label), got {preds.shape[0]}")
+    k = arr.shape[1] if arr.ndim == 2 else int(max(labels.max(initial=-1), preds.max(initial=-1)) + 1)
+    return preds, k
 
 
 def topk_accuracy(scores: np.ndarray | torch.Tensor, labels: Sequence[int] | np.ndarray, k: int = 1) -> float:
@@ -64,9 +65,7 @@ def per_class_accuracy(
 ) -> pd.DataFrame:
     """Accuracy of each class: columns ``label, name, samples, correct, accuracy`` (accuracy 0..1, NaN if no sample)."""
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
-    preds = _predictions(scores_or_preds, labels.shape[0])
-    arr = np.asarray(scores_or_preds.detach().cpu() if isinstance(scores_or_preds, torch.Tensor) else scores_or_preds)
-    k = arr.shape[1] if arr.ndim == 2 else int(max(labels.max(initial=-1), preds.max(initial=-1)) + 1)
+    preds, k = _predictions(scores_or_preds, labels)
     if class_names is not None:
         if len(class_names) < k:
             raise ValueError(f"class_names: expected at least {k} names, got {len(class_names)}")
@@ -88,10 +87,8 @@ def confusion_matrix(
 ) -> np.ndarray:
     """(K, K) int64 counts, rows = true class, columns = predicted class."""
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
-    preds = _predictions(scores_or_preds, labels.shape[0])
-    arr = np.asarray(scores_or_preds.detach().cpu() if isinstance(scores_or_preds, torch.Tensor) else scores_or_preds)
-    if num_classes is None:
-        num_classes = arr.shape[1] if arr.ndim == 2 else int(max(labels.max(initial=-1), preds.max(initial=-1)) + 1)
+    preds, k = _predictions(scores_or_preds, labels)
+    num_classes = k if num_classes is None else num_classes
     keep = labels >= 0
     flat = labels[keep] * num_classes + preds[keep]
     return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
