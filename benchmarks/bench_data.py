@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sttr.data.ntu import format_skeleton, read_skeleton  # noqa: E402
 from sttr.data.prepare import prepare_ntu  # noqa: E402
 from sttr.data.preprocess import skeleton_to_input  # noqa: E402
+from sttr.runtime import cpu_model  # noqa: E402
 
 from tests.oracles import authors_ntu  # noqa: E402
 
@@ -66,16 +66,6 @@ def make_files(folder: Path, count: int, seed: int = 0) -> float:
 
 def _rate(count: int, seconds: float) -> str:
     return f"{count / seconds:8.1f}"
-
-
-def cpu_model() -> str:
-    """``lscpu``'s model name where available (platform.processor() is often empty or just the arch)."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        out = ""
-    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")]
-    return names[0] if names else platform.processor() or platform.machine()
 
 
 def ours(path: Path) -> np.ndarray:

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from sttr.data.dataset import SkeletonDataset, make_loader
+from sttr.runtime import cpu_model
 
 MODALITIES = ("joint", "joint_bone")
 
@@ -83,17 +84,6 @@ def loader_rate(folder: Path, modality: str, workers: int, batch: int, limit: in
     del loader, ds
     gc.collect()  # unmap the memory map before the next cold pass evicts its pages
     return seen / elapsed
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (as lscpu prints it), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from sttr.evaluation.claims import claims_table  # noqa: E402
 from sttr.evaluation.findings import seed_summary, spread  # noqa: E402
 from sttr.evaluation.reproducibility import compare_claims, compare_summaries  # noqa: E402
 from sttr.evaluation.tables import write_table  # noqa: E402
-from sttr.runtime import tune_cpu_allocator  # noqa: E402
+from sttr.runtime import cpu_isa, cpu_model, tune_cpu_allocator  # noqa: E402
 
 # Environment of each setting: the kernels PyTorch (ATen) and oneDNN may use.
 SETTINGS = {
@@ -44,16 +43,9 @@ SETTINGS = {
 }
 
 
-def cpu_model() -> str:
-    """The CPU model name and its widest vector extension (lscpu's view, from /proc/cpuinfo)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
-    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
-    isa = "AVX-512" if " avx512f" in flags else ("AVX2" if " avx2" in flags else "no AVX2")
-    return f"{name} ({isa}, {os.cpu_count()} logical CPUs)"
+def machine() -> str:
+    """The CPU model, its widest vector extension and its logical CPUs (the retrain's machine)."""
+    return f"{cpu_model()} ({cpu_isa()}, {os.cpu_count()} logical CPUs)"
 
 
 def retrain(profile: str, setting: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -78,7 +70,7 @@ def main() -> int:
     results = ROOT / "results" / args.profile
     committed_summary = pd.read_csv(results / "summary.csv")
     committed_claims = pd.read_csv(results / "claims.csv")
-    print(f"machine: {cpu_model()}; profile {args.profile}; {time.strftime('%Y-%m-%d')}")
+    print(f"machine: {machine()}; profile {args.profile}; {time.strftime('%Y-%m-%d')}")
     tables = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
@@ -92,7 +84,7 @@ def main() -> int:
             print(means.to_string(index=False))
             print(verdicts.to_string(index=False))
             tables.append((means, verdicts))
-    caption = f"(profile {args.profile}; retrained on {cpu_model()}, {time.strftime('%Y-%m-%d')}, bench_machines.py)"
+    caption = f"(profile {args.profile}; retrained on {machine()}, {time.strftime('%Y-%m-%d')}, bench_machines.py)"
     write_table(pd.concat([t[0] for t in tables]), results / "machine_check_means",
                 caption=f"**Committed means against a retrain with other CPU kernels** {caption}")
     write_table(pd.concat([t[1] for t in tables]), results / "machine_check_verdicts",

@@ -10,8 +10,6 @@ timed apart. Runs on CPU, and on CUDA when a GPU is present (or ``--devices``).
 from __future__ import annotations
 
 import argparse
-import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ import torch
 from sttr.data.ntu import format_skeleton
 from sttr.models import ModelConfig, build_model, count_parameters
 from sttr.predict import Predictor, load_input
+from sttr.runtime import cpu_model
 
 
 def write_sequences(folder: Path, count: int, frames: int = 300, seed: int = 0) -> list[Path]:
@@ -36,18 +35,6 @@ def write_sequences(folder: Path, count: int, frames: int = 300, seed: int = 0) 
         path.write_text(format_skeleton([[xyz[t, 0], xyz[t, 1]] for t in range(frames)]))
         paths.append(path)
     return paths
-
-
-def cpu_name() -> str:
-    """CPU model from lscpu (fallback: platform.processor())."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def time_predict(predictor: Predictor, inputs: list[Path], repeats: int, device: str) -> float:
@@ -82,7 +69,7 @@ def main() -> None:
     torch.manual_seed(0)
     cfg = ModelConfig.paper("spatial")
     model = build_model(cfg).eval()
-    print(f"machine: {cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print(f"machine: {cpu_model()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
     if torch.cuda.is_available():
         print(f"gpu: {torch.cuda.get_device_name(0)}")
     print(f"model: paper S-TR, joints, 60 classes, {count_parameters(model):,} parameters")

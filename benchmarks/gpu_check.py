@@ -104,12 +104,14 @@ for _folder in (ROOT, HERE):  # this checkout's sttr without `pip install -e .` 
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
-from bench_loader import cpu_model, loader_rate  # noqa: E402
+from bench_loader import loader_rate  # noqa: E402
+from sttr.data.formats import write_json  # noqa: E402
 from sttr.data.prepare import prepare_ntu  # noqa: E402
 from sttr.data.synthetic import generate  # noqa: E402
 from sttr.models import ModelConfig, build_model  # noqa: E402
 from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend  # noqa: E402
 from sttr.models.official import load_official  # noqa: E402
+from sttr.runtime import cpu_model  # noqa: E402
 from tests.references import as_made_on_cpu  # noqa: E402
 
 logger = logging.getLogger("gpu_check")
@@ -211,9 +213,7 @@ class Report:
 
     def write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(plain(self.data), indent=1) + "\n")
-        os.replace(tmp, self.path)
+        write_json(self.path, plain(self.data))  # through a temporary file, renamed when complete
 
     def open(self, name: str, budget_s: float) -> None:
         self.data["sections"][name] = {
