@@ -112,6 +112,7 @@ from sttr.models import ModelConfig, build_model  # noqa: E402
 from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend  # noqa: E402
 from sttr.models.official import load_official  # noqa: E402
 from sttr.runtime import cpu_model  # noqa: E402
+from sttr.train import METRICS_FILE, read_metrics  # noqa: E402
 from tests.references import as_made_on_cpu  # noqa: E402
 
 logger = logging.getLogger("gpu_check")
@@ -258,6 +259,11 @@ class Run:
 def skipped(item: str, why: str, **fields: Any) -> dict[str, Any]:
     """A row for an item left out, saying why."""
     return {"item": item, "status": "skipped", "detail": why, **fields}
+
+
+def checked(item: str, ok: bool, detail: str, **fields: Any) -> dict[str, Any]:
+    """A row for an item that ran: ok, or failed when ``ok`` is false, with what was measured."""
+    return {"item": item, "status": "ok" if ok else "failed", "detail": detail, **fields}
 
 
 def failed(item: str, err: BaseException, **fields: Any) -> dict[str, Any]:
@@ -449,13 +455,7 @@ def reference_row(path: Path, dtypes: tuple[torch.dtype, ...], device: torch.dev
     bad = [f"{v['dtype']} {v['path']}" for v in variants if not v["ok"]]
     if bad:
         detail = f"differs: {', '.join(bad)}; " + detail
-    return {
-        "item": reference_label(path),
-        "status": "failed" if bad else "ok",
-        "detail": detail,
-        "reference": reference_label(path),
-        "variants": variants,
-    }
+    return checked(reference_label(path), not bad, detail, reference=reference_label(path), variants=variants)
 
 
 def check_reference(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
@@ -554,14 +554,7 @@ def attention_row(name: str, device: torch.device, dtypes: tuple[torch.dtype, ..
     tolerance = {str(d).removeprefix("torch."): EQUAL_TOL[d] for d in dtypes}
     detail = ", ".join(f"{k} max diff {v:.1e}" for k, v in diffs.items())
     detail += " (atol = rtol = " + ", ".join(f"{t:g} in {k}" for k, t in tolerance.items()) + ")"
-    return {
-        "item": name,
-        "status": "ok" if ok else "failed",
-        "detail": detail,
-        "check": name,
-        "max_abs_diff": diffs,
-        "tolerance": tolerance,
-    }
+    return checked(name, ok, detail, check=name, max_abs_diff=diffs, tolerance=tolerance)
 
 
 def check_attention(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
@@ -595,16 +588,8 @@ def bf16_row(path: Path, device: torch.device) -> dict[str, Any]:
     agree = float((logits_eval.argmax(1).cpu() == ref["logits_eval"].argmax(1)).float().mean())
     ok = max(d_eval, d_train) <= tolerance
     detail = f"max diff eval {d_eval:.3f}, train {d_train:.3f} (tolerance {tolerance:.3f}); top-1 agreement {agree:.0%}"
-    return {
-        "item": reference_label(path),
-        "status": "ok" if ok else "failed",
-        "detail": detail,
-        "reference": reference_label(path),
-        "max_abs_diff_eval": d_eval,
-        "max_abs_diff_train": d_train,
-        "tolerance": tolerance,
-        "top1_agreement": agree,
-    }
+    return checked(reference_label(path), ok, detail, reference=reference_label(path), max_abs_diff_eval=d_eval,
+                   max_abs_diff_train=d_train, tolerance=tolerance, top1_agreement=agree)  # fmt: skip
 
 
 def check_bf16(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
@@ -730,7 +715,7 @@ def preset_row(run: Run, stream: str, bones: bool, precision: str) -> dict[str, 
         return failed(item, err, **fields)
     finally:
         release_memory(run.device)
-    return {"item": item, "status": "ok", "detail": rate_detail(measured), **fields, **measured}
+    return checked(item, True, rate_detail(measured), **fields, **measured)
 
 
 def check_presets(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
@@ -801,7 +786,7 @@ def compile_row(run: Run, stream: str, bones: bool) -> dict[str, Any]:
         f"compile {m['compile_train_s']:.0f} s + eval {m['compile_eval_s']:.0f} s; {rate_detail(m)}; "
         f"eval logits vs eager max diff {m['max_abs_diff_vs_eager']:.3f} (tolerance {m['tolerance']:.3f})"
     )
-    return {"item": item, "status": "ok" if ok else "failed", "detail": detail, **fields, **m}
+    return checked(item, ok, detail, **fields, **m)
 
 
 def check_compile(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
@@ -911,16 +896,8 @@ def run_training(run: Run, budget: Budget, torchrun: bool) -> dict[str, Any]:
     returncode, log = run_process(cmd, env, timeout)
     wall = time.perf_counter() - start
     if returncode is None:
-        return {
-            "item": item,
-            "status": "failed",
-            "detail": f"timed out after {timeout:.0f} s",
-            "kind": "run",
-            "command": cmd,
-            "log_tail": log[-3000:],
-        }
-    metrics_path = out_dir / "metrics.jsonl"
-    epochs = [json.loads(line) for line in metrics_path.read_text().splitlines()] if metrics_path.is_file() else []
+        return checked(item, False, f"timed out after {timeout:.0f} s", kind="run", command=cmd, log_tail=log[-3000:])
+    epochs = read_metrics(out_dir / METRICS_FILE)
     row = {
         "item": item,
         "kind": "run",
@@ -965,18 +942,9 @@ def loader_rows(run: Run, split: Path, budget: Budget) -> list[dict[str, Any]]:
             )  # every sample after the start-up batches
             rate = loader_rate(split, modality, workers, s.batch_size, limit, pin_memory=run.device.type == "cuda")
             per_worker = rate / max(workers, 1)
-            rows.append(
-                {
-                    "item": item,
-                    "status": "ok",
-                    "kind": "loader",
-                    "modality": modality,
-                    "workers": workers,
-                    "samples_per_s": rate,
-                    "samples_per_s_per_worker": per_worker,
-                    "detail": f"{num(rate)} samples/s, {num(per_worker)} per worker",
-                }
-            )
+            detail = f"{num(rate)} samples/s, {num(per_worker)} per worker"
+            rows.append(checked(item, True, detail, kind="loader", modality=modality, workers=workers,
+                                samples_per_s=rate, samples_per_s_per_worker=per_worker))  # fmt: skip
     return rows
 
 
@@ -1063,14 +1031,7 @@ def share_row(run: Run, loaders: list[dict[str, Any]], train: dict[str, Any]) ->
         "DataLoader alone over the split (same batch, workers, pinned memory on CUDA) vs the presets section's "
         "model-only training rate; the run's second epoch (metrics.jsonl seconds) vs the model-only time of its samples"
     )
-    return {
-        "item": item,
-        "status": "ok" if share["keeps_up"] else "failed",
-        "detail": detail,
-        "kind": "loader_share",
-        "method": method,
-        **share,
-    }
+    return checked(item, share["keeps_up"], detail, kind="loader_share", method=method, **share)
 
 
 def check_train_run(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
@@ -1078,18 +1039,9 @@ def check_train_run(run: Run, budget: Budget, add: Callable[[dict[str, Any]], No
     split = prepare_split(run)
     seconds = time.perf_counter() - start
     n_train, n_val, classes = split_sizes(split)
-    add(
-        {
-            "item": "synthetic split",
-            "status": "ok",
-            "kind": "split",
-            "train_samples": n_train,
-            "val_samples": n_val,
-            "classes": classes,
-            "seconds": seconds,
-            "detail": f"{n_train} + {n_val} samples (3, 300, 25, 2), {classes} classes, {seconds:.0f} s",
-        }
-    )
+    detail = f"{n_train} + {n_val} samples (3, 300, 25, 2), {classes} classes, {seconds:.0f} s"
+    add(checked("synthetic split", True, detail, kind="split", train_samples=n_train, val_samples=n_val,
+                classes=classes, seconds=seconds))  # fmt: skip
     loaders = loader_rows(run, split, budget)
     for row in loaders:
         add(row)
