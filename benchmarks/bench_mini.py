@@ -27,11 +27,11 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sttr.data.dataset import SkeletonDataset, make_loader  # noqa: E402
+from sttr.data.dataset import make_loader  # noqa: E402
 from sttr.experiment import load_config, load_profile  # noqa: E402
 from sttr.models import build_model  # noqa: E402
-from sttr.runtime import tune_cpu_allocator  # noqa: E402
-from sttr.train import build_optimizer  # noqa: E402
+from sttr.runtime import cpu_isa, cpu_model, tune_cpu_allocator  # noqa: E402
+from sttr.train import build_datasets, build_optimizer  # noqa: E402
 
 STREAMS = ("stgcn", "spatial", "temporal")
 
@@ -40,10 +40,7 @@ def measure(config: Path, threads: int, batches: int) -> dict[str, float]:
     """Training and evaluation samples/s of one stream config in this process with ``threads`` threads."""
     torch.set_num_threads(threads)
     cfg = load_config(config)
-    d = cfg.data
-    kw = dict(modality=d.modality, window=d.window, resample=d.resample)
-    train_ds = SkeletonDataset.from_dir(d.dir, split="train", **kw)
-    val_ds = SkeletonDataset.from_dir(d.dir, split="val", **kw)
+    train_ds, val_ds = build_datasets(cfg)  # the trainer's splits and window rules
     torch.manual_seed(0)
     model = build_model(cfg.model)
     optimizer = build_optimizer(model, cfg)
@@ -108,7 +105,7 @@ def main() -> int:
     args = parser.parse_args()
     tune_cpu_allocator()
     profile = load_profile(args.profile)
-    print(f"profile {args.profile}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}")
+    print(f"profile {args.profile}; {cpu_model()} ({cpu_isa()}); torch {torch.__version__}; {time.strftime('%Y-%m-%d')}")
     print(f"{'stream':<9} {'setting':<22} {'train samples/s':>16} {'eval samples/s':>15}")
     rates, sizes = {}, {}
     for stream in STREAMS:
