@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import pickle
 import platform
 import tempfile
 import time
@@ -32,23 +31,24 @@ import numpy as np
 import torch
 
 from sttr.data.dataset import SkeletonDataset, make_loader
+from sttr.data.formats import write_labels
 from sttr.runtime import cpu_model
 
 MODALITIES = ("joint", "joint_bone")
 
 
-def write_train_split(folder: Path, n: int, frames: int, classes: int = 60, seed: int = 0) -> Path:
-    """``train_data_joint.npy`` (n, 3, frames, 25, 2) of random float32, written in chunks and synced, plus labels."""
+def write_random_split(folder: Path, split: str, n: int, frames: int, classes: int = 60, seed: int = 0) -> Path:
+    """``<split>_data_joint.npy`` (n, 3, frames, 25, 2) of random float32, written in chunks and synced, and its
+    label pickle: a prepared split in the 2s-AGCN layout for timing (the benchmarks' stand-in for NTU)."""
     rng = np.random.default_rng(seed)
-    path = folder / "train_data_joint.npy"
+    path = folder / f"{split}_data_joint.npy"
     x = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, 3, frames, 25, 2))
     for start in range(0, n, 256):
         x[start : start + 256] = rng.standard_normal(x[start : start + 256].shape, dtype=np.float32)
     x.flush()
     del x
     labels = rng.integers(0, classes, n).tolist()
-    with open(folder / "train_label.pkl", "wb") as f:
-        pickle.dump(([f"S001C001P001R001A{c + 1:03d}_{i}" for i, c in enumerate(labels)], labels), f)
+    write_labels(folder / f"{split}_label.pkl", [f"S001C001P001R001A{c + 1:03d}_{i}" for i, c in enumerate(labels)], labels)
     return path
 
 
@@ -113,7 +113,7 @@ def main() -> None:
     print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
     with tempfile.TemporaryDirectory(prefix="sttr-bench-loader-", dir=args.dir) as tmp:
         folder = Path(tmp)
-        path = write_train_split(folder, args.samples, args.frames)
+        path = write_random_split(folder, "train", args.samples, args.frames)
         for modality in MODALITIES:
             for workers in args.workers:
                 for cache in ("cold", "warm"):

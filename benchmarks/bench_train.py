@@ -14,36 +14,24 @@ skeletons are left out).
 from __future__ import annotations
 
 import argparse
-import pickle
-import platform
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+
+from bench_loader import write_random_split
 
 from sttr.data.dataset import SkeletonDataset, make_loader
 from sttr.experiment import ExperimentConfig
 from sttr.models import ModelConfig, build_model
+from sttr.runtime import cpu_model
 from sttr.train import build_optimizer
 
 NTU60_XSUB_TRAIN = 40_091
 NTU60_XSUB_VAL = 16_487
 EPOCHS = 120
-
-
-def write_split(folder: Path, n: int, frames: int, classes: int, seed: int = 0) -> None:
-    """A prepared split of ``n`` random samples (N, 3, T, 25, 2) in the 2s-AGCN layout, train and val."""
-    rng = np.random.default_rng(seed)
-    for split in ("train", "val"):
-        x = np.lib.format.open_memmap(folder / f"{split}_data_joint.npy", mode="w+", dtype=np.float32, shape=(n, 3, frames, 25, 2))
-        x[:] = rng.standard_normal(x.shape, dtype=np.float32)
-        x.flush()
-        labels = rng.integers(0, classes, n).tolist()
-        with open(folder / f"{split}_label.pkl", "wb") as f:
-            pickle.dump(([f"S001C001P001R001A{i % classes + 1:03d}_{i}" for i in range(n)], labels), f)
 
 
 def _sync(device: torch.device) -> None:
@@ -125,7 +113,7 @@ def main() -> None:
     workers = args.workers if args.workers is not None else (4 if cuda else 0)
     warmup, steps = (1, 2) if args.quick else (2, args.steps)
     modes = [None, "bf16"] if cuda else [None]
-    name = torch.cuda.get_device_name(0) if cuda else (platform.processor() or platform.machine())
+    name = torch.cuda.get_device_name(0) if cuda else cpu_model()
     print(f"device: {name}; torch {torch.__version__}; CPU threads {torch.get_num_threads()}; preset {args.preset}; "
           f"batch {batch}; T={args.frames}; workers {workers}; {warmup} warm-up + {steps} timed batches")  # fmt: skip
     print(f"full run: {EPOCHS} epochs of NTU-60 X-Sub ({NTU60_XSUB_TRAIN} train + {NTU60_XSUB_VAL} val samples)")
@@ -134,7 +122,8 @@ def main() -> None:
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     with tempfile.TemporaryDirectory() as tmp:
         split = Path(tmp)
-        write_split(split, n=batch * (warmup + steps), frames=args.frames, classes=60)
+        for part, seed in (("train", 0), ("val", 1)):
+            write_random_split(split, part, n=batch * (warmup + steps), frames=args.frames, classes=60, seed=seed)
         for stream in args.streams:
             for amp in modes:
                 model_cfg = ModelConfig.preset(args.preset, stream=stream, bones=args.bones)
