@@ -8,6 +8,7 @@ notebooks and the pipeline can ask for the same runs without repeating work; an 
 
 from __future__ import annotations
 
+import functools
 import logging
 import subprocess
 import sys
@@ -36,11 +37,15 @@ class Run:
     seed: int
     overrides: tuple[str, ...] = ()
 
-    def experiment(self) -> ExperimentConfig:
-        """The effective config: the file, the overrides, this seed and its own ``seed<k>`` folder."""
+    @functools.cached_property
+    def _experiment(self) -> ExperimentConfig:
         base = load_config(self.config, self.overrides)
         out_dir = Path(base.out_dir) / f"seed{self.seed}"
         return load_config(self.config, [*self.overrides, f"train.seed={self.seed}", f"out_dir={out_dir}"])
+
+    def experiment(self) -> ExperimentConfig:
+        """The effective config: the file, the overrides, this seed and its own ``seed<k>`` folder (read once)."""
+        return self._experiment
 
     @property
     def out_dir(self) -> Path:
