@@ -62,9 +62,13 @@ def setup(device: torch.device) -> DistEnv:
     return env
 
 
-def teardown() -> None:
-    """Leave the process group if this process joined one."""
+def teardown(synchronize: bool = False) -> None:
+    """Leave the process group if this process joined one; with ``synchronize`` (a run that ended normally on
+    every rank) first wait until every rank is done, so that no rank tears its connections down while rank 0
+    still writes checkpoints and scores. After an error no rank waits: the others may never arrive."""
     if dist.is_available() and dist.is_initialized():
+        if synchronize:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -240,9 +240,12 @@ def train(
     device = resolve_device(cfg.train.device, env)
     env = setup(device)
     try:
-        return _train(cfg, env, device, progress, resume)
-    finally:
+        result = _train(cfg, env, device, progress, resume)
+    except BaseException:
         teardown()
+        raise
+    teardown(synchronize=True)
+    return result
 
 
 def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: bool, resume: bool) -> TrainResult:

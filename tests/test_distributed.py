@@ -51,5 +51,6 @@ def test_a_single_torchrun_process_joins_a_group_of_one(monkeypatch):
         assert env.enabled and dist.get_world_size() == 1
         assert all_gather_objects({"a": 1}, env) == [{"a": 1}]
     finally:
-        teardown()
+        teardown(synchronize=True)  # the barrier of a normal end, then the group is left
     assert not dist.is_initialized()
+    teardown(synchronize=True)  # no group: nothing to wait for or leave
