@@ -12,6 +12,7 @@ import pytest
 from sttr.evaluation.findings import (
     convergence,
     fuse_pairs,
+    pair_collapses,
     fusion_gain,
     per_class_gains,
     seed_pairs,
@@ -41,7 +42,8 @@ def test_spread_and_seed_pairs():
     assert str(spread([91.0])) == "91.0 (n = 1)" and math.isnan(spread([91.0]).sd)
     assert str(spread([])) == "not run"
     assert seed_pairs([3, 1, 2], [2, 3, 1]) == [(1, 1), (2, 2), (3, 3)]  # two streams: seed by seed
-    assert seed_pairs([1, 2, 3]) == [(1, 2), (2, 3), (3, 1)]  # one stream: each seed with the next
+    assert seed_pairs([1, 2, 3]) == [(1, 2)]  # one stream: disjoint pairs, no run in two pairs
+    assert seed_pairs([4, 1, 2, 3]) == [(1, 2), (3, 4)]
     assert seed_pairs([1, 2]) == [(1, 2)] and seed_pairs([1]) == []
 
 
@@ -66,7 +68,20 @@ def test_per_class_gains_pair_seeds_and_rank_classes():
     assert g.loc["b", "gain mean"] == pytest.approx(75.0) and g.loc["b", "gain sd"] == pytest.approx(35.355, abs=1e-3)
     assert g.loc["a", "gain mean"] == pytest.approx(25.0) and g.loc["c", "gain mean"] == 0.0
     assert g["rank"].to_dict() == {"b": 1, "a": 2, "c": 3} and set(g["n"]) == {2}
+    assert (g["gain low"] <= g["gain mean"]).all() and (g["gain mean"] <= g["gain high"]).all()
     assert top1(model).values == pytest.approx((100.0, 100 * 5 / 6))
+
+
+def test_per_class_gains_and_collapses_with_an_absent_class_and_one_seed():
+    model = {1: scores_from([0, 0, 1, 1, 2, 2])}
+    base = {1: scores_from([0, 1, 0, 0, 2, 2])}
+    absent = {s: Scores(v.names[:2], v.scores[:2], v.labels[:2], v.class_names) for s, v in model.items()}
+    absent_base = {s: Scores(v.names[:2], v.scores[:2], v.labels[:2], v.class_names) for s, v in base.items()}
+    g = per_class_gains(absent, absent_base).set_index("name")  # classes b and c have no sample
+    assert g.loc["a", "rank"] == 1 and pd.isna(g.loc["b", "rank"]) and pd.isna(g.loc["a", "gain low"])
+    collapses = pair_collapses(base, threshold=25.0)
+    assert collapses.iloc[0][["class", "predicted as"]].tolist() == ["b", "a"]  # b's only sample went to a
+    assert collapses.iloc[0]["share (%)"] == 100.0
 
 
 def test_seed_summary_and_convergence():

@@ -1,208 +1,249 @@
-"""The paper's claims, one row each: the claim and its section, the paper's numbers, ours, and a verdict.
+"""The paper's claims, one row each: the claim and its section, the paper's numbers, ours, the difference with its
+95 % interval, the smallest effect the runs detect, the Holm-corrected p-value and the verdict.
 
-The rule, stated once (``RULE``): a difference between two sets of runs counts when it exceeds twice its
-standard error, se = sqrt(sd_a^2 / n_a + sd_b^2 / n_b) over seeds (or seed pairs). A side with a single run
-takes the largest seed standard deviation measured among this profile's joint streams. The verdict is
-"holds" when the difference is on the paper's side by more than 2 se, "does not hold" when it is on the
-other side by more than 2 se, "within noise" otherwise, and "not run on this profile" when a side has no
-runs. Counts of parameters are exact and need no rule. With three seeds a side, 2 se is a lenient test
-(about 85-90 % two-sided under a t distribution), so "within noise" means no difference was measured.
+The protocol is ``sttr.evaluation.stats.PROTOCOL``. Pairing follows how the runs were made: ST-TR seed k is S-TR
+seed k fused with T-TR seed k, so ST-TR is compared with S-TR or T-TR pair by pair; separately trained streams
+are independent. The same-stream ensemble control fuses disjoint seed pairs (no run is in two pairs); it shares
+runs with ST-TR, which makes the independent comparison conservative. Parameter counts are exact.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sttr.evaluation.findings import (
-    TITLES,
-    Runs,
-    Spread,
-    fuse_pairs,
-    per_class_gains,
-    seed_pair_gains,
-    spread,
-    stream_runs,
-    top1,
-)
+from sttr import paper
+from sttr.evaluation.findings import Runs, disjoint_pairs, fuse_pairs, spread, stream_runs, top1
 from sttr.evaluation.scores import Scores
-
-RULE = (
-    "A difference counts when it exceeds twice its standard error over seeds (se² = sd_a²/n_a + sd_b²/n_b; a side "
-    "with one run takes the largest seed sd of this profile's joint streams). holds: on the paper's side by more "
-    "than 2 se; does not hold: on the other side by more than 2 se; within noise: otherwise. Parameter counts "
-    "are exact."
+from sttr.evaluation.stats import (
+    CONTRADICTED,
+    NOT_DETECTED,
+    NOT_RUN,
+    PROTOCOL,
+    SUPPORTED,
+    Assumed,
+    Difference,
+    difference,
+    holm,
+    pooled_sd,
+    verdict,
 )
-HOLDS, FAILS, NOISE, NOT_RUN = "holds", "does not hold", "within noise", "not run on this profile"
+from sttr.streams import TITLES
 
-# Classes the paper names as gaining most from SSA (S-TR) and TSA (T-TR), Sec. 3.3, with their NTU names.
-PAPER_GAIN_CLASSES: dict[str, tuple[str, ...]] = {
-    "spatial": ("playing with phone/tablet", "typing on a keyboard", "cross hands in front (say stop)"),
-    "temporal": ("hugging other person", "point finger at the other person", "pat on back of other person"),
-}
+__all__ = ["CONTRADICTED", "NOT_DETECTED", "NOT_RUN", "PROTOCOL", "SUPPORTED", "ClaimTest", "claims_table"]
+
+COLUMNS = ["claim", "section", "paper", "ours", "difference [95 % CI]", "detectable (80 % power)", "p",
+           "p (Holm)", "verdict", "source"]  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Runs a minus runs b (points): the difference of the means, its standard error and the verdict."""
+class ClaimTest:
+    """One statistical claim: its text, section, the paper's number, ours, the comparison and the sign the paper
+    gives a - b (+1: a beats b)."""
 
-    a: Spread
-    b: Spread
-    diff: float
-    se: float
-    verdict: str
-
-    def __str__(self) -> str:
-        if self.verdict == NOT_RUN:
-            return ""
-        return f"{self.diff:+.1f} (2 se = {2 * self.se:.1f})"
+    claim: str
+    section: str
+    paper: str
+    ours: str
+    diff: Difference | None
+    sign: int = 1
+    source: str = "paper"  # "paper", or "ours, not the paper's" for findings beyond it
 
 
-def compare(a: Spread, b: Spread, fallback_sd: float) -> Comparison:
-    """``RULE`` applied to a - b, where the paper says a > b."""
-    if a.n == 0 or b.n == 0:
-        return Comparison(a, b, math.nan, math.nan, NOT_RUN)
-    var = sum((s.sd if s.n > 1 else fallback_sd) ** 2 / s.n for s in (a, b))
-    diff, se = a.mean - b.mean, math.sqrt(var)
-    if math.isnan(se):
-        verdict = NOISE
-    elif diff > 2 * se:
-        verdict = HOLDS
-    elif diff < -2 * se:
-        verdict = FAILS
-    else:
-        verdict = NOISE
-    return Comparison(a, b, diff, se, verdict)
+def correctness(scores: Mapping[object, Scores]) -> np.ndarray:
+    """(runs, N) 1 where a run's top-1 prediction is right, in the mapping's order."""
+    return np.stack([(s.scores.argmax(axis=1) == s.labels).astype(np.float64) for s in scores.values()])
 
 
-def _fallback_sd(runs: Runs) -> float:
-    """The largest seed sd of the joint streams: the spread assumed for a side with one run."""
-    sds = [top1(runs[(s, False)]).sd for s in ("stgcn", "spatial", "temporal") if (s, False) in runs]
-    sds = [sd for sd in sds if not math.isnan(sd)]
-    return max(sds) if sds else math.nan
+def _assumptions(runs: Runs) -> tuple[Assumed | None, Assumed | None]:
+    """Seed sds for a side with one run: single streams take the pooled sd of the joint streams; fusions take
+    the spread of the ST-TR joint pairs."""
+    singles = pooled_sd([top1(runs[(s, False)]).values for s in ("stgcn", "spatial", "temporal") if (s, False) in runs])
+    fused = pooled_sd([top1(stream_runs(runs, "fused")).values])
+    return singles, fused
 
 
-def _row(claim: str, section: str, paper: str, ours: str, comparison: str, verdict: str) -> dict[str, str]:
-    return {"claim": claim, "section": section, "paper": paper, "ours": ours, "difference (ours)": comparison,
-            "verdict": verdict}  # fmt: skip
+def _ours(a: Mapping[object, Scores], b: Mapping[object, Scores], ta: str, tb: str) -> str:
+    return f"{ta} {top1(a)}; {tb} {top1(b)}"
 
 
-def _beats(runs: Runs, a: str, b: str, sd: float, bones: bool = False) -> Comparison:
-    return compare(top1(stream_runs(runs, a, bones)), top1(stream_runs(runs, b, bones)), sd)
+def _beats(runs: Runs, a: str, b: str, single: Assumed | None, fused: Assumed | None, bones: bool = False,
+           null: float = 0.0) -> Difference | None:  # fmt: skip
+    """a - b in top-1 points; ST-TR against one of its own streams is paired pair by pair."""
+    ra, rb = stream_runs(runs, a, bones), stream_runs(runs, b, bones)
+    if not ra or not rb:
+        return None
+    if a == "fused" and b in ("spatial", "temporal"):
+        side = 0 if b == "spatial" else 1
+        rb = {pair: rb[pair[side]] for pair in ra if pair[side] in rb}
+        ra = {pair: ra[pair] for pair in rb}
+        return difference(correctness(ra), correctness(rb), paired=True, null=null, assumed=fused)
+    assumed = fused if a == "fused" else single
+    return difference(correctness(ra), correctness(rb), paired=False, null=null, assumed=assumed)
 
 
-def _accuracy_rows(runs: Runs, sd: float) -> list[dict[str, str]]:
-    rows = []
+def _accuracy_tests(runs: Runs, single: Assumed | None, fused: Assumed | None) -> list[ClaimTest]:
     beats = (
-        ("spatial", "stgcn", "S-TR beats ST-GCN", "Sec. 3.3, Table 1a", "+0.7 X-Sub (86.4 vs 85.7), +1.3 X-View (94.0 vs 92.7)"),
-        ("spatial", "temporal", "S-TR beats T-TR", "Table 1a", "+0.4 X-Sub (86.4 vs 86.0), +0.4 X-View (94.0 vs 93.6)"),
-        ("fused", "spatial", "ST-TR (S-TR + T-TR) beats S-TR", "Sec. 3.3, Table 1a", "+2.3 X-Sub (88.7 vs 86.4), +1.6 X-View"),
-        ("fused", "temporal", "ST-TR (S-TR + T-TR) beats T-TR", "Sec. 3.3, Table 1a", "+2.7 X-Sub (88.7 vs 86.0), +2.0 X-View"),
-        ("fused", "stgcn", "ST-TR beats ST-GCN, by up to 3 points", "Sec. 3.3, Table 1a", "+3.0 X-Sub (88.7 vs 85.7), +2.9 X-View"),
-    )  # fmt: skip
-    for a, b, text, section, paper in beats:
-        c = _beats(runs, a, b, sd)
-        ours = f"{TITLES[a]} {c.a}; {TITLES[b]} {c.b}"
-        rows.append(_row(text, section, paper, ours, str(c), c.verdict))
-    return rows
+        ("spatial", "stgcn", "S-TR beats ST-GCN", "Sec. 3.3, Table 1a"),
+        ("spatial", "temporal", "S-TR beats T-TR", "Table 1a"),
+        ("fused", "spatial", "ST-TR (S-TR + T-TR) beats S-TR", "Sec. 3.3, Table 1a"),
+        ("fused", "temporal", "ST-TR (S-TR + T-TR) beats T-TR", "Sec. 3.3, Table 1a"),
+        ("fused", "stgcn", "ST-TR beats ST-GCN", "Sec. 3.3, Table 1a"),
+    )
+    tests = []
+    for a, b, text, section in beats:
+        ra, rb = stream_runs(runs, a), stream_runs(runs, b)
+        tests.append(ClaimTest(text, section, paper.gain((a, False), (b, False)), _ours(ra, rb, TITLES[a], TITLES[b]),
+                               _beats(runs, a, b, single, fused)))  # fmt: skip
+    size = paper.largest_gain(("fused", False), ("stgcn", False))
+    ra, rb = stream_runs(runs, "fused"), stream_runs(runs, "stgcn")
+    tests.append(ClaimTest(f"ST-TR beats ST-GCN by up to {size:.0f} points (the size)", "Sec. 3.3, Table 1a",
+                           f"{size:+.1f} (largest of X-Sub, X-View)", _ours(ra, rb, "ST-TR", "ST-GCN"),
+                           _beats(runs, "fused", "stgcn", single, fused, null=size)))  # fmt: skip
+    return tests
 
 
-def _ensemble_row(runs: Runs, sd: float) -> dict[str, str]:
-    """Two streams against two seeds of one stream: is the fusion gain more than ensembling?"""
-    fused = top1(stream_runs(runs, "fused"))
-    controls = {s: top1(fuse_pairs(runs[(s, False)])) for s in ("spatial", "temporal") if (s, False) in runs}
-    controls = {s: c for s, c in controls.items() if c.n}
-    if not controls or not fused.n:
-        return _row("the fusion gain exceeds same-stream ensembling", "Sec. 2.3 (our control)", "not measured",
-                    "", "", NOT_RUN)  # fmt: skip
-    best = max(controls, key=lambda s: controls[s].mean)
-    c = compare(fused, controls[best], sd)
-    listing = "; ".join(f"{TITLES[s]} + {TITLES[s]} {v}" for s, v in controls.items())
-    return _row("the fusion gain exceeds same-stream ensembling", "Sec. 2.3 (our control)",
-                "not measured in the paper", f"ST-TR {fused}; {listing}", str(c), c.verdict)  # fmt: skip
+def _ensemble_test(runs: Runs, fused: Assumed | None) -> ClaimTest:
+    """ST-TR against the better same-stream ensemble of disjoint seed pairs: is the fusion gain more than
+    ensembling two runs?"""
+    claim, section = "the fusion gain exceeds same-stream ensembling", "Sec. 3.3 (our control)"
+    st = stream_runs(runs, "fused")
+    controls = {s: fuse_pairs(runs[(s, False)], pairs=disjoint_pairs(list(runs[(s, False)])))
+                for s in ("spatial", "temporal") if (s, False) in runs}  # fmt: skip
+    controls = {s: c for s, c in controls.items() if c}
+    if not controls or not st:
+        return ClaimTest(claim, section, "not measured in the paper", "", None)
+    best = max(controls, key=lambda s: top1(controls[s]).mean)
+    listing = "; ".join(f"{TITLES[s]} + {TITLES[s]} {top1(c)}" for s, c in controls.items())
+    diff = difference(correctness(st), correctness(controls[best]), paired=False, assumed=fused)
+    return ClaimTest(claim, section, "not measured in the paper", f"ST-TR {top1(st)}; {listing}", diff)
 
 
-def _bones_rows(runs: Runs, sd: float) -> list[dict[str, str]]:
-    paper = {"spatial": "+1.5 X-Sub (87.9 vs 86.4)", "temporal": "+1.3 X-Sub (87.3 vs 86.0)",
-             "fused": "+1.2 X-Sub (89.9 vs 88.7)", "stgcn": "not in the paper"}  # fmt: skip
-    rows = []
+def _bones_tests(runs: Runs, single: Assumed | None, fused: Assumed | None) -> list[ClaimTest]:
+    tests = []
     for stream in ("spatial", "temporal", "fused", "stgcn"):
-        c = compare(top1(stream_runs(runs, stream, True)), top1(stream_runs(runs, stream)), sd)
-        ours = "" if c.verdict == NOT_RUN else f"joints+bones {c.a}; joints {c.b}"
-        rows.append(_row(f"joints + bones improve {TITLES[stream]}", "Sec. 3.3, Table 1a", paper[stream], ours, str(c),
-                         c.verdict))  # fmt: skip
-    return rows
+        a, b = stream_runs(runs, stream, True), stream_runs(runs, stream)
+        diff = None
+        if a and b:
+            diff = difference(correctness(a), correctness(b), paired=False,
+                              assumed=fused if stream == "fused" else single)  # fmt: skip
+        ours = f"joints+bones {top1(a)}; joints {top1(b)}" if a and b else ""
+        tests.append(ClaimTest(f"joints + bones improve {TITLES[stream]}", "Sec. 3.3, Table 1a",
+                               paper.gain((stream, True), (stream, False)), ours, diff))  # fmt: skip
+    return tests
+
+
+def class_contrast_weights(labels: np.ndarray, class_names: Sequence[str], named: Sequence[str]) -> np.ndarray | None:
+    """(N,) weights that turn per-sample correctness into the named classes' mean accuracy minus the other classes'
+    mean accuracy (each class weighted equally; classes without validation samples left out), or None when no
+    named class (or no other class) has samples."""
+    labels = np.asarray(labels)
+    present = np.unique(labels[labels >= 0])
+    mine = [c for c in present if class_names[c] in named]
+    other = [c for c in present if class_names[c] not in named]
+    if not mine or not other:
+        return None
+    counts = np.bincount(labels[labels >= 0], minlength=len(class_names))
+    w = np.zeros(len(labels))
+    for group, sign in ((mine, 1.0), (other, -1.0)):
+        for c in group:
+            w[labels == c] = sign / (len(group) * counts[c])
+    return w
+
+
+def _class_tests(runs: Runs, single: Assumed | None) -> list[ClaimTest]:
+    """The classes Sec. 3.3 names gain most: their mean gain over ST-GCN minus the other classes' mean gain."""
+    tests = []
+    for stream in ("spatial", "temporal"):
+        named = paper.GAIN_CLASSES[stream]
+        claim = f"the classes named in Sec. 3.3 gain most with {TITLES[stream]}: " + ", ".join(named)
+        model, base = runs.get((stream, False), {}), runs.get(("stgcn", False), {})
+        first = next(iter(model.values()), None)
+        w = None if first is None or not base else class_contrast_weights(first.labels, first.class_names or (), named)
+        if w is None:
+            ours = "the named classes are not in this data" if first is not None and base else ""
+            tests.append(ClaimTest(claim, "Sec. 3.3", "named, no numbers", ours, None))
+            continue
+        diff = difference(correctness(model), correctness(base), paired=False, weights=w, assumed=single)
+        ours = f"named minus other classes' accuracy: {TITLES[stream]} minus ST-GCN, points"
+        tests.append(ClaimTest(claim, "Sec. 3.3", "named, no numbers", ours, diff))
+    return tests
+
+
+def _attention_test(attention: pd.DataFrame | None) -> ClaimTest:
+    """Between-class minus within-class SSA map distance, against the same measure with class labels permuted
+    (per seed: observed against the permutation null's mean; columns of ``attention_seeds``)."""
+    claim = "SSA maps differ more between classes than within a class, beyond a label-permutation null"
+    if attention is None or not len(attention):
+        return ClaimTest(claim, "Sec. 2.1", "stated, not measured", "", None)
+    observed = attention["between minus within (x 10^-3)"].to_numpy()
+    null = attention["permuted labels (x 10^-3)"].to_numpy()
+    ours = f"observed {spread(observed)}; label-permutation null {spread(null)} (x 10^-3 total variation)"
+    return ClaimTest(claim, "Sec. 2.1", "stated, not measured", ours, difference(observed, null, paired=True))
 
 
 def _parameter_rows() -> list[dict[str, str]]:
     from sttr.models import ModelConfig, build_model, count_parameters, table_1b
 
     t = table_1b().set_index("module")["parameters"]
-    fewer_ssa = t["SSA"] < t["GCN"]
     tsa_gap = t["TCN"] - t["TSA"]
+    paper_gap = round(1e4 * (paper.TABLE_1B["TCN"][0] - paper.TABLE_1B["TSA"][0]))
     ours = f"SSA {t['SSA']:,} vs GCN {t['GCN']:,}; TSA {t['TSA']:,} vs TCN {t['TCN']:,} ({tsa_gap / 1e4:.1f} x 10^4 fewer)"
     counts = {s: count_parameters(build_model(ModelConfig.paper(s))) for s in ("spatial", "stgcn")}
-    return [
-        _row("SSA has fewer parameters than GCN, TSA 41.3 x 10^4 fewer than TCN", "Table 1b",
-             "GCN 19.9, SSA 17.8, TCN 59.0, TSA 17.7 (x 10^4, C_in = C_out = 256)", ours, "exact",
-             HOLDS if fewer_ssa and round(tsa_gap / 1e3) == 413 else FAILS),
-        _row("S-TR has fewer parameters than ST-GCN", "Sec. 3.3", "fewer parameters (NTU-60, joints)",
-             f"S-TR {counts['spatial']:,} vs ST-GCN {counts['stgcn']:,}", "exact",
-             HOLDS if counts["spatial"] < counts["stgcn"] else FAILS),
+    table = ", ".join(f"{k} {v[0]}" for k, v in paper.TABLE_1B.items())
+    rows = [
+        ("SSA has fewer parameters than GCN, TSA 41.3 x 10^4 fewer than TCN", "Table 1b",
+         f"{table} (x 10^4, C_in = C_out = 256)", ours,
+         t["SSA"] < t["GCN"] and round(tsa_gap / 1e3) == round(paper_gap / 1e3)),
+        ("S-TR has fewer parameters than ST-GCN", "Sec. 3.3", "fewer parameters (NTU-60, joints)",
+         f"S-TR {counts['spatial']:,} vs ST-GCN {counts['stgcn']:,}", counts["spatial"] < counts["stgcn"]),
     ]  # fmt: skip
+    return [dict(zip(COLUMNS, (claim, section, p, ours, "exact count", "", "", "", SUPPORTED if ok else CONTRADICTED,
+                               "paper")))  # fmt: skip
+            for claim, section, p, ours, ok in rows]
 
 
-def _class_rows(runs: Runs, sd: float) -> list[dict[str, str]]:
-    """The named classes gain most: per seed pair, their mean gain over ST-GCN minus the other classes' mean."""
+def _fmt_p(p: float) -> str:
+    return "" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def holm_rows(tests: Sequence[ClaimTest]) -> list[dict[str, str]]:
+    """Table rows of statistical claims, with Holm's correction over all of them that were run."""
+    adjusted = holm([t.diff.p if t.diff is not None else np.nan for t in tests])
     rows = []
-    for stream, text in (("spatial", "S-TR"), ("temporal", "T-TR")):
-        named = PAPER_GAIN_CLASSES[stream]
-        claim = f"the classes named in Sec. 3.3 gain most with {text}: " + ", ".join(named)
-        model, base = runs.get((stream, False), {}), runs.get(("stgcn", False), {})
-        if not model or not base:
-            rows.append(_row(claim, "Sec. 3.3", "named, no numbers", "", "", NOT_RUN))
+    for t, p_adj in zip(tests, adjusted):
+        if t.diff is None:
+            rows.append(dict(zip(COLUMNS, (t.claim, t.section, t.paper, t.ours, "", "", "", "", NOT_RUN, t.source))))
             continue
-        gains = per_class_gains(model, base)
-        mine = gains["name"].isin(named)
-        if not mine.any():
-            rows.append(_row(claim, "Sec. 3.3", "named, no numbers", "the named classes are not in this data", "",
-                             NOT_RUN))  # fmt: skip
-            continue
-        diffs = _named_minus_other(model, base, named)
-        c = compare(diffs, spread([0.0] * diffs.n), sd)
-        ranks = ", ".join(f"{n} #{r}" for n, r in zip(gains.loc[mine, "name"], gains.loc[mine, "rank"]))
-        ours = f"named minus other classes' gain {diffs} points; ranks of {len(gains)}: {ranks}"
-        rows.append(_row(claim, "Sec. 3.3", "named, no numbers", ours, str(c), c.verdict))
+        d = t.diff
+        word = verdict(d, p_adj, t.sign)
+        detectable = f"{d.detectable:.1f}" + (" (seed sd assumed)" if d.assumed else "")
+        null = f" vs {d.null:+.1f}" if d.null else ""
+        rows.append(dict(zip(COLUMNS, (t.claim, t.section, t.paper, t.ours, f"{d}{null}", detectable,
+                                       _fmt_p(d.p), _fmt_p(p_adj), word, t.source))))  # fmt: skip
     return rows
 
 
-def _named_minus_other(model: Mapping[int, Scores], base: Mapping[int, Scores], named: tuple[str, ...]) -> Spread:
-    """Per seed pair: the named classes' mean gain minus the other classes' mean gain (points)."""
-    classes, _, gains = seed_pair_gains(model, base)  # gains (K, pairs)
-    mine = classes["name"].isin(named).to_numpy()
-    return spread(np.nanmean(gains[mine], axis=0) - np.nanmean(gains[~mine], axis=0))
+def claim_tests(runs: Runs, attention: pd.DataFrame | None = None) -> list[ClaimTest]:
+    """Every statistical claim of the paper measured on ``runs`` (validation scores of the last epoch by (stream,
+    bones) and seed) and ``attention`` (per seed: the SSA class contrast and its permutation null)."""
+    single, fused = _assumptions(runs)
+    return [*_accuracy_tests(runs, single, fused), _ensemble_test(runs, fused), *_bones_tests(runs, single, fused),
+            *_class_tests(runs, single), _attention_test(attention)]  # fmt: skip
 
 
-def _attention_row(attention: Spread | None) -> dict[str, str]:
-    claim = "SSA attention is predicted per sample: maps differ between samples and classes"
-    paper = "stated (Sec. 2.1), not measured"
-    if attention is None or not attention.n:
-        return _row(claim, "Sec. 2.1", paper, "", "", NOT_RUN)
-    c = compare(attention, spread([0.0] * attention.n), math.nan)
-    ours = f"between-class minus within-class map distance {attention} (x 10^-3 total variation)"
-    return _row(claim, "Sec. 2.1", paper, ours, str(c), c.verdict)
+def claims_table(
+    runs: Runs, attention: pd.DataFrame | None = None, extra: Sequence[ClaimTest] = ()
+) -> pd.DataFrame:
+    """One row per claim: the paper's statistical claims and ``extra`` ones (ours), Holm-corrected together, then
+    the exact parameter claims. Columns: ``COLUMNS``."""
+    rows = holm_rows([*claim_tests(runs, attention), *extra])
+    return pd.DataFrame([*rows, *_parameter_rows()], columns=COLUMNS)
 
 
-def claims_table(runs: Runs, attention: Spread | None = None) -> pd.DataFrame:
-    """One row per claim of the paper: claim, section, the paper's numbers, ours (mean ± sd, n), the difference
-    with twice its standard error, and the verdict of ``RULE``. ``runs`` holds the validation scores of the
-    last epoch by (stream, bones) and seed; ``attention`` the per-seed between-class minus within-class SSA
-    map distance (``sttr.evaluation.attention``)."""
-    sd = _fallback_sd(runs)
-    rows = [*_accuracy_rows(runs, sd), _ensemble_row(runs, sd), *_bones_rows(runs, sd), *_parameter_rows(),
-            *_class_rows(runs, sd), _attention_row(attention)]  # fmt: skip
-    return pd.DataFrame(rows)
+def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many rows have each verdict."""
+    return {v: int((table["verdict"] == v).sum()) for v in (SUPPORTED, CONTRADICTED, NOT_DETECTED, NOT_RUN)}

@@ -3,8 +3,8 @@ and per-class accuracy and gains over seeds.
 
 Accuracies here are in percent. A stream trained with seeds s_1..s_n gives n values; the standard deviation is
 the sample one (n - 1 in the denominator), undefined for one seed. Two streams are fused seed by seed
-(S-TR seed s_i with T-TR seed s_i); the ensemble control fuses two seeds of one stream (s_i with s_i+1,
-cyclically), so both kinds of pair use every run equally often.
+(S-TR seed s_i with T-TR seed s_i); the ensemble control fuses two seeds of one stream in disjoint pairs
+(s_1 with s_2, s_3 with s_4, ...), so no run is counted in two pairs.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 
 from sttr.evaluation.metrics import confusion_matrix, per_class_accuracy
 from sttr.evaluation.scores import Scores, fuse_scores
-from sttr.evaluation.tables import STREAM_TITLES as TITLES
+from sttr.streams import TITLES
 
 Pair = tuple[int, int]
 
@@ -59,21 +59,25 @@ def top1(scores: Mapping[int, Scores]) -> Spread:
     return spread([100.0 * s.top1() for s in scores.values()])
 
 
+def disjoint_pairs(seeds: Sequence[int]) -> list[Pair]:
+    """Two seeds of one stream to fuse, in disjoint pairs: (s_1, s_2), (s_3, s_4), ... (an odd last seed unused)."""
+    a = sorted(seeds)
+    return [(a[i], a[i + 1]) for i in range(0, len(a) - 1, 2)]
+
+
 def seed_pairs(seeds_a: Sequence[int], seeds_b: Sequence[int] | None = None) -> list[Pair]:
-    """Seed pairs to fuse: two streams seed by seed (``seeds_b`` given), or two seeds of one stream, each seed
-    with the next one cyclically (none for a single seed; one pair for two seeds)."""
-    a = sorted(seeds_a)
-    if seeds_b is not None:
-        b = sorted(seeds_b)
-        return list(zip(a, b))
-    if len(a) < 2:
-        return []
-    return [(a[i], a[(i + 1) % len(a)]) for i in range(len(a) if len(a) > 2 else 1)]
+    """Seed pairs to fuse: two streams seed by seed (``seeds_b`` given), or two seeds of one stream in disjoint
+    pairs (none for a single seed)."""
+    if seeds_b is None:
+        return disjoint_pairs(seeds_a)
+    return list(zip(sorted(seeds_a), sorted(seeds_b)))
 
 
-def fuse_pairs(a: Mapping[int, Scores], b: Mapping[int, Scores] | None = None) -> dict[Pair, Scores]:
+def fuse_pairs(
+    a: Mapping[int, Scores], b: Mapping[int, Scores] | None = None, pairs: Sequence[Pair] | None = None
+) -> dict[Pair, Scores]:
     """The paper's fusion (sum of softmax scores) of each seed pair: two streams, or two seeds of stream ``a``."""
-    pairs = seed_pairs(list(a), None if b is None else list(b))
+    pairs = seed_pairs(list(a), None if b is None else list(b)) if pairs is None else pairs
     other = a if b is None else b
     return {(i, j): fuse_scores([a[i], other[j]]) for i, j in pairs}
 
@@ -123,17 +127,47 @@ def seed_pair_gains(
 
 
 def per_class_gains(model: Mapping[int, Scores], baseline: Mapping[int, Scores]) -> pd.DataFrame:
-    """Per-class gain (points) of ``model`` over ``baseline``, seed by seed: mean, sd, n and the rank of each
-    class (1 = the largest mean gain), with both models' mean per-class accuracy (%)."""
+    """Per-class gain (points) of ``model`` over ``baseline``: the difference of the mean per-class accuracies
+    with its 95 % interval (``sttr.evaluation.stats``: seeds and the class's validation samples), the sd over
+    seed pairs, n and the rank of each class (1 = the largest mean gain), with both models' mean per-class
+    accuracy (%). A class without validation samples has no gain and no rank."""
+    from sttr.evaluation.stats import difference
+
     a, b, gains = seed_pair_gains(model, baseline)
     out = a[["label", "name", "samples"]].copy()
     out["accuracy (%)"] = a[list(model)].mean(axis=1)
     out["baseline accuracy (%)"] = b[list(baseline)].mean(axis=1)
-    out["gain mean"] = gains.mean(axis=1)
+    out["gain mean"] = out["accuracy (%)"] - out["baseline accuracy (%)"]
     out["gain sd"] = gains.std(axis=1, ddof=1) if gains.shape[1] > 1 else np.nan
     out["n"] = gains.shape[1]
-    out["rank"] = out["gain mean"].rank(ascending=False, method="min").astype(int)
-    return out.sort_values(["rank", "label"]).reset_index(drop=True)
+    first = next(iter(model.values()))
+    right_a = np.stack([s.scores.argmax(axis=1) == s.labels for s in model.values()]).astype(np.float64)
+    right_b = np.stack([s.scores.argmax(axis=1) == s.labels for s in baseline.values()]).astype(np.float64)
+    low, high = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    for i, label in enumerate(out["label"]):
+        idx = np.flatnonzero(first.labels == label)
+        if idx.size and len(model) > 1 and len(baseline) > 1:
+            low[i], high[i] = difference(right_a[:, idx], right_b[:, idx], paired=False).interval
+    out["gain low"], out["gain high"] = low, high
+    out["rank"] = out["gain mean"].rank(ascending=False, method="min").astype("Int64")
+    return out.sort_values(["rank", "label"], na_position="last").reset_index(drop=True)
+
+
+def pair_collapses(scores: Mapping[int, Scores], threshold: float = 25.0, top: int | None = None) -> pd.DataFrame:
+    """Class pairs where one class goes to the other: the share (%) of class a's samples predicted as b, summed
+    over seeds, for every pair above ``threshold`` percent (the ``top`` largest when given), largest first."""
+    first = next(iter(scores.values()))
+    names = list(first.class_names or [str(i) for i in range(first.num_classes)])
+    matrix = summed_confusion(scores).astype(np.float64)
+    totals = matrix.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100.0 * matrix / totals
+    np.fill_diagonal(share, np.nan)
+    rows = [{"class": names[i], "predicted as": names[j], "share (%)": share[i, j], "samples": int(totals[i, 0])}
+            for i, j in zip(*np.nonzero(np.nan_to_num(share) > threshold))]  # fmt: skip
+    out = pd.DataFrame(rows, columns=["class", "predicted as", "share (%)", "samples"])
+    out = out.sort_values(["share (%)", "class"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return out if top is None else out.head(top)
 
 
 def summed_confusion(scores: Mapping[int, Scores]) -> np.ndarray:
