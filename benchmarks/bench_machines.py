@@ -7,7 +7,8 @@ one. For each setting this script trains every run of the profile (as ``make rep
 same single-thread processes) into a folder of its own, then prints, per stream, the mean ± sd over seeds
 against the committed interval (``results/<profile>/summary.csv``: mean ± 2 sd) and every claim's verdict
 against the committed one (``results/<profile>/claims.csv``); both tables also go to
-``results/<profile>/machine_check_{means,verdicts}.{csv,md}``, which notebook 05 shows.
+``results/<profile>/bench_machines_{means,verdicts}.{csv,md}``, which notebooks 05 and 08 show. A verdict whose
+Holm-corrected p lies between 0.0125 and 0.2 (within a factor of 4 of 0.05) is marked as near the edge.
 
     python benchmarks/bench_machines.py                    # AVX2 kernels on this machine (about as long as the
                                                            # training of make reproduce)
@@ -28,13 +29,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sttr.companion import STREAM_ORDER, open_companion  # noqa: E402
+from sttr.companion import open_companion  # noqa: E402
 from sttr.evaluation.claims import claims_table  # noqa: E402
-from sttr.evaluation.findings import seed_summary, spread  # noqa: E402
+from sttr.evaluation.findings import seed_summary  # noqa: E402
 from sttr.evaluation.reproducibility import compare_claims, compare_summaries  # noqa: E402
 from sttr.evaluation.tables import write_table  # noqa: E402
 from sttr.runtime import cpu_isa, cpu_model, tune_cpu_allocator  # noqa: E402
+from sttr.streams import TRAINED  # noqa: E402
 
+SCRIPT = Path(__file__).stem  # the tables this script writes are named after it
 # Environment of each setting: the kernels PyTorch (ATen) and oneDNN may use.
 SETTINGS = {
     "native": {},
@@ -53,11 +56,11 @@ def retrain(profile: str, setting: str, folder: Path) -> tuple[pd.DataFrame, pd.
     os.environ.update(SETTINGS[setting])  # inherited by the training processes
     run = open_companion(profile)
     run = run.with_runs_dir(folder / setting)
-    for stream in STREAM_ORDER:
+    for stream in TRAINED:
         run.train_stream(stream)
     numbers, _ = seed_summary(run.run_table())
-    _, attention = run.attention_study("spatial")
-    return numbers, claims_table(run.all_scores(), attention=spread(attention.iloc[:, 1]))
+    study = run.attention_study("spatial")
+    return numbers, claims_table(run.all_scores(), attention=study.per_seed)
 
 
 def main() -> int:
@@ -85,9 +88,9 @@ def main() -> int:
             print(verdicts.to_string(index=False))
             tables.append((means, verdicts))
     caption = f"(profile {args.profile}; retrained on {machine()}, {time.strftime('%Y-%m-%d')}, bench_machines.py)"
-    write_table(pd.concat([t[0] for t in tables]), results / "machine_check_means",
+    write_table(pd.concat([t[0] for t in tables]), results / f"{SCRIPT}_means",
                 caption=f"**Committed means against a retrain with other CPU kernels** {caption}")
-    write_table(pd.concat([t[1] for t in tables]), results / "machine_check_verdicts",
+    write_table(pd.concat([t[1] for t in tables]), results / f"{SCRIPT}_verdicts",
                 caption=f"**Committed verdicts against a retrain with other CPU kernels** {caption}")
     return 0
 

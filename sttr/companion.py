@@ -22,22 +22,21 @@ import torch
 from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
 from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
-from sttr.evaluation.attention import attention_maps, attention_study, sample_distances
-from sttr.evaluation.claims import PAPER_GAIN_CLASSES
-from sttr.evaluation.findings import TITLES, Runs, Spread, spread
+from sttr.evaluation.attention import AttentionStudy, attention_maps, study_over_seeds
+from sttr.evaluation.findings import Runs
 from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.scores import Scores, load_scores
-from sttr.evaluation.tables import INPUT_TITLES as INPUTS
 from sttr.evaluation.tables import write_table
 from sttr.experiment import ExperimentConfig, Profile, list_profiles, load_profile
 from sttr.plots import save_figure
+from sttr.paper import GAIN_CLASSES
 from sttr.repo import repo_root
+from sttr.streams import INPUT_TITLES, STREAMS, TITLES, TRAINED
 from sttr.sweep import Run, train_runs
 from sttr.train import BEST_SCORES, LAST_SCORES, METRICS_FILE, read_metrics
 
 log = logging.getLogger(__name__)
 
-STREAM_ORDER = ("stgcn", "spatial", "temporal")  # the baseline first, as the paper's tables list them
 BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
 ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
@@ -140,17 +139,16 @@ class Companion:
         found = {s: self.run_dir(stream, bones, s) / name for s in self._done(stream, bones)}
         found = {s: p for s, p in found.items() if p.is_file()}
         if not found:
-            notebook = {"stgcn": "02_train_baseline", "spatial": "03_train_s_tr", "temporal": "04_train_t_tr"}
             raise FileNotFoundError(
-                f"no {INPUTS[bones]} runs of {stream} under {self.run_dir(stream, bones, self.seeds_of(bones)[0]).parent}; "
-                f"run notebooks/{notebook[stream]}.ipynb first"
+                f"no {INPUT_TITLES[bones]} runs of {stream} under {self.run_dir(stream, bones, self.seeds_of(bones)[0]).parent}; "
+                f"run notebooks/{STREAMS[stream].notebook}.ipynb first"
             )
         return {s: load_scores(p) for s, p in found.items()}
 
     def all_scores(self, which: str = "last") -> Runs:
         """Validation scores of every finished run of this profile by (stream, bones) and seed."""
         found: dict[tuple[str, bool], dict[int, Scores]] = {}
-        for stream in STREAM_ORDER:
+        for stream in TRAINED:
             for bones in (False, True):
                 if self._done(stream, bones):
                     found[(stream, bones)] = self.scores(stream, bones, which)
@@ -172,7 +170,7 @@ class Companion:
             raise FileNotFoundError(f"{path}: no checkpoint for {stream}; train it first")
         return path
 
-    def run_table(self, streams: tuple[str, ...] | list[str] = STREAM_ORDER) -> pd.DataFrame:
+    def run_table(self, streams: tuple[str, ...] | list[str] = TRAINED) -> pd.DataFrame:
         """One row per finished run: stream, input, seed, epochs, top-1 / top-5 of the last epoch (%), and the
         best validation epoch with its top-1 (the authors' selection, reported apart)."""
         rows = []
@@ -187,7 +185,7 @@ class Companion:
         last = load_scores(out / LAST_SCORES)
         row: dict[str, Any] = {
             "model": TITLES[stream],
-            "input": INPUTS[bones],
+            "input": INPUT_TITLES[bones],
             "seed": "checkpoint" if seed == AUTHORS_SEED else seed,
             "epochs": np.nan,
             "top-1 last (%)": 100.0 * last.top1(),
@@ -219,34 +217,21 @@ class Companion:
         right = np.logical_and.reduce([s.scores.argmax(axis=1) == s.labels for s in scores])
         return np.flatnonzero(right).tolist()
 
-    def attention_study(self, stream: str, per_class: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def attention_study(self, stream: str, per_class: int = 8, permutations: int = 999) -> AttentionStudy:
         """Measure the attention of every seed of ``stream`` (S-TR: SSA, T-TR: TSA) on ``per_class`` validation
-        samples of each class (``sttr.evaluation.attention.attention_study``): per layer, mean and sd over
-        seeds; and per seed, the between-class minus within-class map distance averaged over layers (x 10^-3)."""
-        models = {seed: self.model(stream, seed=seed) for seed in self.seeds}
-        ds = self.validation_set(models[self.seeds[0]])  # every seed is fed as the first was trained
+        samples of each class (``sttr.evaluation.attention.study_over_seeds``)."""
+        models = {seed: self.model(stream, seed=seed).model for seed in self.seeds}
+        ds = self.validation_set(self.model(stream, seed=self.seeds[0]))  # every seed is fed as the first was
         labels = np.asarray(ds.labels)
         chosen = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)])
         xs = np.stack([ds[int(i)][0].numpy() for i in chosen])  # (S, C, T, V, M)
-        tables, contrast = [], []
-        for seed, loaded in models.items():
-            table, _ = attention_study(loaded.model, xs, labels[chosen])
-            tables.append(table.assign(seed=seed))
-            contrast.append(1e3 * float((table["between classes"] - table["within class"]).mean()))
-        per_seed = pd.concat(tables, ignore_index=True)
-        columns = ["from uniform", "query dependence", "within class", "between classes"]
-        summary = per_seed.groupby(["layer", "tokens"], sort=False)[columns].agg(["mean", "std"])
-        summary.columns = [f"{c} {s}".replace("std", "sd") for c, s in summary.columns]
-        seeds = pd.DataFrame({"seed": list(self.seeds), "between minus within class (x 10^-3)": contrast})
-        return summary.reset_index(), seeds
+        return study_over_seeds(models, xs, labels[chosen], tuple(ds.class_names), permutations)
 
-    def attention_evidence(self) -> Spread | None:
-        """Per seed, the SSA between-class minus within-class map distance that notebook 07 saved (x 10^-3),
-        or None before it ran."""
+    def attention_evidence(self) -> pd.DataFrame | None:
+        """Per seed, the SSA class contrast and its label-permutation null that notebook 07 saved, or None
+        before it ran."""
         path = self.results_dir / f"{ATTENTION_SEEDS}.csv"
-        if not path.is_file():
-            return None
-        return spread(pd.read_csv(path)["between minus within class (x 10^-3)"])
+        return pd.read_csv(path) if path.is_file() else None
 
     # outputs ------------------------------------------------------------------------------------
 
@@ -276,9 +261,10 @@ class Companion:
         (``benchmarks/bench_machines.py``), or a note when it has not been run for this profile."""
         if table not in ("means", "verdicts"):
             raise ValueError(f"machine_check table must be 'means' or 'verdicts', got {table!r}")
-        path = self.results_dir / f"machine_check_{table}.csv"
+        path = self.results_dir / f"bench_machines_{table}.csv"
         if not path.is_file():
-            return f"not measured for profile {self.profile.name}: run python benchmarks/bench_machines.py --profile {self.profile.name}"
+            return (f"not measured for profile {self.profile.name} with these results: run "
+                    f"python benchmarks/bench_machines.py --profile {self.profile.name}")  # fmt: skip
         return pd.read_csv(path, dtype=str, keep_default_na=False)  # cells as written ("n/a", not NaN)
 
     def save_figure(self, fig, stem: str) -> None:
@@ -412,7 +398,7 @@ def attention_sample(run: Companion, sample: int | None = None) -> AttentionSamp
     ds = run.validation_set(models["spatial"])
     if sample is None:
         right = run.correct_samples()
-        named = [i for i in right if ds.class_names[ds.labels[i]] in PAPER_GAIN_CLASSES["spatial"]]
+        named = [i for i in right if ds.class_names[ds.labels[i]] in GAIN_CLASSES["spatial"]]
         sample = (named or right or [0])[0]
     if not 0 <= sample < len(ds):
         raise ValueError(f"sample {sample}: expected an index below {len(ds)} (validation samples)")
@@ -431,32 +417,3 @@ def attention_sample(run: Companion, sample: int | None = None) -> AttentionSamp
         tsa=maps["temporal"],
         predictions=predictions,
     )
-
-
-@dataclass(frozen=True)
-class SamplePair:
-    """Two samples' SSA maps at one layer (mean over heads and frames) and how far apart they are."""
-
-    maps: np.ndarray  # (2, V, V)
-    titles: list[str]
-    sentence: str
-
-
-def compare_samples(run: Companion, att: AttentionSample, layer: str) -> SamplePair:
-    """``att``'s sample beside the first validation sample of another class that the first seeds classify
-    correctly (else the first of another class), at SSA ``layer``: their maps and their distance against the
-    mean distance between two samples of one class."""
-    loaded = run.model("spatial")
-    ds = run.validation_set(loaded)
-    others = [i for i in range(len(ds)) if ds.class_names[ds.labels[i]] != att.class_name]
-    right = set(run.correct_samples())
-    other = next((i for i in others if i in right), others[0])  # a correctly classified one when there is one
-    x, label, _ = ds[other]
-    second = attention_maps(loaded.model, x)[layer][0]  # person 0: (T', N_h, V, V)
-    first = att.ssa[layer][0]
-    distance = float(sample_distances(np.stack([first.mean(0), second.mean(0)]), np.array([0, 1]))["between classes"])
-    within = pd.read_csv(run.results_dir / "attention_ssa.csv").set_index("layer").loc[layer, "within class mean"]
-    sentence = (f"{att.class_name!r} vs {ds.class_names[label]!r} at {layer}: map distance {distance:.4f} "
-                f"(total variation, per head and query); two samples of one class differ by {within:.4f} on average")
-    maps = np.stack([first.mean(axis=(0, 1)), second.mean(axis=(0, 1))])  # (2, V, V): mean over frames and heads
-    return SamplePair(maps, [att.class_name, ds.class_names[label]], sentence)

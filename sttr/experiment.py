@@ -1,8 +1,8 @@
 """Experiment configuration: frozen dataclasses that map one to one onto the YAML files in ``configs/``.
 
 The paper's recipe and the model presets are the dataclasses' defaults (``TrainConfig``, ``ModelConfig.paper``).
-``configs/<profile>/profile.yaml`` holds what a profile changes once: its dataset and benchmark, its folders,
-the paper's numbers and, under ``experiment``, the settings its streams share. Beside it, one short file per
+``configs/<profile>/profile.yaml`` holds what a profile changes once: its dataset and benchmark, its folders and,
+under ``experiment``, the settings its streams share. Beside it, one short file per
 experiment (``spatial.yaml``, ``temporal_bones.yaml``, ...) holds only what differs from the profile: the stream,
 bones. Loaded, a stream file becomes a full config with sections ``data``, ``model`` (a preset plus
 ``ModelConfig`` overrides) and ``train``, and the keys ``name`` and ``out_dir``; every run saves that effective
@@ -25,6 +25,7 @@ from sttr.data.formats import LABEL_NAMES, read_label_names, read_labels
 from sttr.data.names import DATASETS, KINETICS_DATASETS, dataset_layout, num_classes
 from sttr.models import ModelConfig
 from sttr.models.config import STREAMS
+from sttr import paper
 from sttr.repo import repo_root
 from sttr.skeleton import MODALITY_CHANNELS, layout_of_joints
 
@@ -416,12 +417,12 @@ class RunsSpec:
 
 PROFILE_FILE = "profile.yaml"
 PROFILE_KEYS = {"name", "description", "dataset", "benchmark", "raw_dir", "prepared_dir", "runs_dir", "synth",
-                "paper", "experiment", "runs"}  # fmt: skip
+                "experiment", "runs"}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A family of experiments on one dataset and benchmark: its folders, the paper's numbers (%) and the
+    """A family of experiments on one dataset and benchmark: its folders (the paper's numbers: ``sttr.paper``) and the
     settings its experiments share (``experiment``: ``data``, ``model``, ``train`` sections)."""
 
     name: str
@@ -433,7 +434,6 @@ class Profile:
     runs_dir: Path
     folder: Path
     synth: SynthSpec | None = None
-    paper: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     experiment: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     runs: RunsSpec = field(default_factory=RunsSpec)
 
@@ -451,7 +451,7 @@ class Profile:
 
     def paper_top1(self, stream: str, bones: bool = False) -> float | None:
         """The paper's top-1 (%) for a stream (or ``fused``), or None where the paper gives none."""
-        return self.paper.get(stream, {}).get("bones" if bones else "joints")
+        return paper.top1(self.dataset, self.benchmark, stream, bones)
 
     def experiment_dict(self, stem: str, own: Mapping[str, Any]) -> dict[str, Any]:
         """The full config of experiment ``stem`` (e.g. ``temporal_bones``): the paths of this profile, the
@@ -508,11 +508,6 @@ def load_profile(name: str, folder: Path | None = None) -> Profile:
     if synth is not None:
         _check_keys(synth, {"seed", "max_samples"}, "synth.", str(path))
         synth = SynthSpec(**synth)
-    paper = {k: dict(v) for k, v in (d.get("paper") or {}).items()}
-    for stream, row in paper.items():
-        if stream not in (*STREAMS, "fused"):
-            raise ConfigError(f"{path}: paper.{stream}: expected a stream name or 'fused'")
-        _check_keys(row, {"joints", "bones"}, f"paper.{stream}.", str(path))
     experiment = d.get("experiment") or {}
     _check_keys(experiment, {"data", "model", "train"}, "experiment.", str(path))
     runs = d.get("runs") or {}
@@ -531,7 +526,6 @@ def load_profile(name: str, folder: Path | None = None) -> Profile:
         runs_dir=Path(_resolve(d["runs_dir"], root)),
         folder=path.parent,
         synth=synth,
-        paper=paper,
         experiment={k: dict(v) for k, v in experiment.items()},
         runs=runs,
     )

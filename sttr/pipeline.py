@@ -282,6 +282,7 @@ def run_pipeline(
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [NotebookRun(notebook=name, status="not run") for name in selected]
     started = _now()
+    started_at = time.time()
     failure: PipelineError | None = None
     for run in runs:
         name = run.notebook
@@ -347,7 +348,38 @@ def run_pipeline(
     summary.markdown_path.write_text(summary.to_markdown(), encoding="utf-8")
     if failure is not None:
         raise failure
+    if list(selected) == list(notebooks):
+        record_outputs(root, profile, started_at)
+        if profile == COMMITTED_PROFILE and in_place and (root / "README.md").is_file():
+            from sttr.readme import update_readme
+
+            update_readme(root / "README.md", results_dir)
     return summary
+
+
+OUTPUTS_FILE = "outputs.txt"
+BENCHMARK_PREFIX = "bench_"  # results/<profile>/bench_<script>_*: written by benchmarks/bench_<script>.py
+
+
+def record_outputs(root: Path, profile: str, since: float) -> list[str]:
+    """After a full run: list what it wrote under ``figures/<profile>/`` and ``results/<profile>/`` in
+    ``results/<profile>/outputs.txt``, and delete what it did not write there (figures or tables left by an
+    older version), except the benchmarks' tables (``bench_*``). Returns the paths written."""
+    written, stale = [], []
+    for folder in (root / "figures" / profile, root / "results" / profile):
+        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+            if not path.is_file() or path.name == OUTPUTS_FILE:
+                continue
+            if path.stat().st_mtime >= since - 1.0:
+                written.append(_display_path(path, root))
+            elif not path.name.startswith(BENCHMARK_PREFIX):
+                stale.append(path)
+    for path in stale:
+        log.info("removing %s: not written by this run of the pipeline", path)
+        path.unlink()
+    manifest = root / "results" / profile / OUTPUTS_FILE
+    manifest.write_text("".join(f"{p}\n" for p in written), encoding="utf-8")
+    return written
 
 
 def _display_path(path: Path, root: Path) -> str:

@@ -78,25 +78,23 @@ def _heatmap_stack(
     xticklabels: Sequence[str],
     yticklabels: Sequence[str],
     uniform: float,
-    span: float | None,
+    vmax: float | None,
     panel: tuple[float, float],
     tick_fontsize: float,
     rotate_x: bool,
     ncols: int = 4,
 ) -> Figure:
-    """Draw (P, L, L) attention maps as P heatmaps on one colour scale centred on uniform attention ``uniform``
-    (white; red above, blue below), spanning ``span`` either side (default: the largest deviation in ``w``).
-    In a grid only the outer panels carry tick labels: the panels share their rows and columns."""
+    """Draw (P, L, L) attention maps as P heatmaps on one non-negative colour scale from 0 to ``vmax`` (default:
+    the largest weight in ``w``), with uniform attention ``uniform`` marked on the colour bar. In a grid only the
+    outer panels carry tick labels: the panels share their rows and columns."""
     n = w.shape[0]
     fig, axes, created = _axes_list(ax, n, ncols=ncols, panel=panel)
-    if span is None:
-        span = float(np.abs(w - uniform).max())
-    span = max(span, 1e-3 * uniform)  # a uniform map still gets a scale
+    top = float(w.max()) if vmax is None else float(vmax)
+    top = max(top, 1.05 * uniform)  # uniform attention stays on the scale
     columns = max(1, min(ncols, n)) if created else n
     image = None
     for i, (a, m, panel_title) in enumerate(zip(axes, w, panel_titles)):
-        image = a.imshow(m, cmap="RdBu_r", vmin=uniform - span, vmax=uniform + span, interpolation="nearest",
-                         aspect="auto")  # fmt: skip
+        image = a.imshow(m, cmap="viridis", vmin=0.0, vmax=top, interpolation="nearest", aspect="auto")
         first_column, last_row = i % columns == 0, i >= n - columns
         a.set_xticks(ticks, labels=xticklabels if last_row or not created else [], rotation=90 if rotate_x else 0,
                      fontsize=tick_fontsize)  # fmt: skip
@@ -106,8 +104,9 @@ def _heatmap_stack(
         if first_column or not created:
             a.set_ylabel(ylabel)
         a.set_title(panel_title, fontsize=10)
-    label = f"attention weight (white: uniform, {uniform:.3g})"
-    fig.colorbar(image, ax=axes, label=label, shrink=0.9 if n > 1 else 1.0)
+    bar = fig.colorbar(image, ax=axes, label=f"attention weight (red line: uniform, {uniform:.3g})",
+                       shrink=0.9 if n > 1 else 1.0, ticks=mpl.ticker.MaxNLocator(6))  # fmt: skip
+    bar.ax.axhline(uniform, color="red", linewidth=2.5)
     if n > 1 and created:
         fig.suptitle(title)
     return fig
@@ -129,13 +128,14 @@ def plot_ssa_map(
     title: str = "SSA: joint-by-joint attention",
     ax=None,
     panel_titles: Sequence[str] | None = None,
-    span: float | None = None,
+    vmax: float | None = None,
+    ncols: int = 4,
 ) -> Figure:
-    """Heatmap of Spatial Self-Attention weights, query joints as rows, key joints as columns, coloured by
-    their difference from uniform attention 1/V.
+    """Heatmap of Spatial Self-Attention weights, query joints as rows, key joints as columns, on a scale from 0
+    with uniform attention 1/V marked.
 
-    ``weights`` is (V, V) or (P, V, V) (heads, or maps to compare), drawn on one shared scale; ``span`` fixes
-    it (e.g. to share it with another figure); ``panel_titles`` default to "head i".
+    ``weights`` is (V, V) or (P, V, V) (heads, or maps to compare), drawn on one shared scale; ``vmax`` fixes
+    its top (e.g. to share it with another figure); ``panel_titles`` default to "head i".
     """
     w = _stack(weights, "weights")
     panels, num_joints = w.shape[0], w.shape[1]
@@ -155,10 +155,11 @@ def plot_ssa_map(
         xticklabels=names,
         yticklabels=names,
         uniform=1.0 / num_joints,
-        span=span,
+        vmax=vmax,
         panel=(4.6, 4.4),
         tick_fontsize=6.5,
         rotate_x=True,
+        ncols=ncols,
     )
 
 
@@ -168,10 +169,10 @@ def plot_tsa_map(
     frame_stride: int = 1,
     ax=None,
     panel_titles: Sequence[str] | None = None,
-    span: float | None = None,
+    vmax: float | None = None,
 ) -> Figure:
-    """Heatmap of Temporal Self-Attention weights over the T' frames a layer sees (query rows, key columns),
-    coloured by their difference from uniform attention 1/T'.
+    """Heatmap of Temporal Self-Attention weights over the T' frames a layer sees (query rows, key columns), on a
+    scale from 0 with uniform attention 1/T' marked.
 
     ``frame_stride`` (the temporal stride before that layer) turns layer frames into input frame numbers.
     ``weights`` is (T', T') or (P, T', T'), drawn on one shared scale.
@@ -180,7 +181,7 @@ def plot_tsa_map(
         raise ValueError(f"frame_stride: expected a positive integer, got {frame_stride}")
     w = _stack(weights, "weights")
     panels, frames = w.shape[0], w.shape[1]
-    ticks = np.unique(np.linspace(0, frames - 1, num=min(frames, 9)).round().astype(int))
+    ticks = np.arange(0, frames, max(1, -(-frames // 8)))  # evenly spaced layer frames
     labels = [str(int(t) * frame_stride) for t in ticks]
     unit = "input frame" if frame_stride == 1 else f"input frame (layer stride {frame_stride})"
     if panel_titles is None:
@@ -196,7 +197,7 @@ def plot_tsa_map(
         xticklabels=labels,
         yticklabels=labels,
         uniform=1.0 / frames,
-        span=span,
+        vmax=vmax,
         panel=(4.4, 4.0),
         tick_fontsize=8,
         rotate_x=False,
@@ -384,18 +385,29 @@ def _label_series(df: pd.DataFrame, label: str | None) -> pd.Series:
     return pd.Series(df.index.astype(str), index=df.index)
 
 
+def _gain_rows(table: pd.DataFrame, marked: set[str], extremes: int) -> pd.DataFrame:
+    """All classes when few, else the ``extremes`` largest and smallest gains and the marked classes."""
+    if len(table) <= 2 * extremes + len(marked):
+        return table
+    keep = table.head(extremes).index.union(table.tail(extremes).index).union(table.index[table["name"].isin(marked)])
+    return table.loc[keep]
+
+
 def plot_per_class_gain(
     df: pd.DataFrame,
     highlight: Iterable[str] = (),
     title: str = "Per-class accuracy gain",
     model: str = "model",
     baseline: str = "baseline",
+    extremes: int = 15,
 ) -> Figure:
-    """Per-class gain of a model over a baseline (points, mean ± sd over seeds) as sorted bars, beside both
-    models' absolute per-class accuracy (%); ``highlight`` names are bold and coloured.
+    """Per-class gain of a model over a baseline (points: mean with its 95 % interval over seeds) as sorted bars,
+    beside both models' absolute per-class accuracy (%); ``highlight`` names are marked with a black edge and
+    bold labels, their bars keep the colour of their sign. With many classes only the ``extremes`` largest and
+    smallest gains and the highlighted classes are drawn (the title says how many of how many).
 
-    ``df`` is ``sttr.evaluation.findings.per_class_gains``' table: ``name``, ``gain mean``, ``gain sd``,
-    ``accuracy (%)``, ``baseline accuracy (%)`` and ``samples``.
+    ``df`` is ``sttr.evaluation.findings.per_class_gains``' table: ``name``, ``gain mean``, ``gain low``,
+    ``gain high``, ``accuracy (%)``, ``baseline accuracy (%)`` and ``samples``.
     """
     need = {"name", "gain mean", "accuracy (%)", "baseline accuracy (%)"}
     if not need <= set(df.columns):
@@ -404,37 +416,50 @@ def plot_per_class_gain(
     missing = marked - set(df["name"])
     if missing:
         log.warning("highlight: classes not in the table: %s", sorted(missing))
-    table = df.sort_values(["gain mean", "name"], kind="stable").reset_index(drop=True)  # largest gain on top
+    measured = df.dropna(subset=["gain mean"])
+    ordered = measured.sort_values(["gain mean", "name"], ascending=[False, True], kind="stable")
+    table = _gain_rows(ordered.reset_index(drop=True), marked, extremes).iloc[::-1].reset_index(drop=True)
     n = len(table)
     labels = [f"{name} (n = {int(k)})" if "samples" in table else name for name, k in
               zip(table["name"], table.get("samples", [0] * n))]  # fmt: skip
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, max(3.2, 0.3 * n + 1.6)), sharey=True,
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, max(3.2, 0.3 * n + 1.8)), sharey=True,
                                       layout="constrained", gridspec_kw={"width_ratios": [3, 2]})  # fmt: skip
     y = np.arange(n)
     gain = table["gain mean"].to_numpy(dtype=float)
-    sd = table["gain sd"].to_numpy(dtype=float) if "gain sd" in table else np.zeros(n)
-    colours = ["tab:orange" if name in marked else ("tab:blue" if g >= 0 else "tab:red")
-               for name, g in zip(table["name"], gain)]  # fmt: skip
-    left.barh(y, gain, xerr=np.nan_to_num(sd), color=colours, error_kw={"elinewidth": 0.8, "capsize": 2})
+    if {"gain low", "gain high"} <= set(table.columns):
+        low = np.clip(table["gain low"].to_numpy(dtype=float), -100.0, 100.0)  # a gain lies in [-100, 100]
+        high = np.clip(table["gain high"].to_numpy(dtype=float), -100.0, 100.0)
+        err = np.vstack([gain - low, high - gain])
+        err_text = "line: 95 % interval over seeds and samples"
+    else:
+        err = np.nan_to_num(table["gain sd"].to_numpy(dtype=float)) if "gain sd" in table else np.zeros(n)
+        err_text = "line: ± sd over seeds"
+    colours = ["tab:blue" if g >= 0 else "tab:red" for g in gain]
+    edges = ["black" if name in marked else "none" for name in table["name"]]
+    left.barh(y, gain, xerr=np.nan_to_num(err), color=colours, edgecolor=edges, linewidth=1.6,
+              error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "0.35"})  # fmt: skip
     left.axvline(0.0, color="black", linewidth=0.8)
-    left.set_yticks(y, labels=labels, fontsize=7 if n <= 60 else 5)
+    left.set_yticks(y, labels=labels, fontsize=8)
     for tick, name in zip(left.get_yticklabels(), table["name"]):
         if name in marked:
             tick.set_fontweight("bold")
     left.set_ylim(-0.6, n - 0.4)
-    left.set_xlabel(f"{model} minus {baseline}, accuracy (points; bar = mean, line = ± sd over seeds)")
+    left.set_xlabel(f"{model} minus {baseline}, accuracy (points)")
+    left.set_xlim(max(-105.0, left.get_xlim()[0]), min(105.0, left.get_xlim()[1]))
+    left.set_title(f"bar: mean gain; {err_text}", fontsize=9)
     left.set_ylabel("action class")
     handles = [Patch(color="tab:blue", label="gain ≥ 0"), Patch(color="tab:red", label="gain < 0")]
     if marked & set(table["name"]):
-        handles.append(Patch(color="tab:orange", label="class the paper names"))
-    left.legend(handles=handles, loc="lower right", fontsize=7)
+        handles.append(Patch(facecolor="white", edgecolor="black", linewidth=1.6, label="class the paper names (bold)"))
+    fig.legend(handles=handles, loc="outside lower left", ncols=3, fontsize=8)
     right.scatter(table["accuracy (%)"], y, marker="o", color="tab:green", label=model, zorder=3)
     right.scatter(table["baseline accuracy (%)"], y, marker="|", s=80, color="black", label=baseline, zorder=3)
     right.set_xlim(-2, 102)
     right.set_xlabel("accuracy (%), mean over seeds")
     right.grid(axis="x", alpha=0.3)
-    right.legend(loc="lower left", fontsize=7)
-    fig.suptitle(title)
+    fig.legend(*right.get_legend_handles_labels(), loc="outside lower right", ncols=2, fontsize=8)
+    shown = "" if n == len(measured) else f" ({n} of {len(measured)} classes: largest, smallest and named gains)"
+    fig.suptitle(title + shown)
     return fig
 
 
@@ -506,15 +531,24 @@ def plot_curves(
                 rows = table[[x, column]].dropna()  # validation is logged only on evaluated epochs
                 values = 100.0 * rows[column] if panel_name == "accuracy" else rows[column]
                 name = _CURVE_NAMES.get(column, column)
-                a.plot(rows[x], values, linestyle=_CURVE_STYLES.get(column, "-"), color=colour, marker="o",
-                       markersize=2.5, label=name if len(runs) == 1 else f"{run}: {name}")  # fmt: skip
+                validation = not column.startswith("train") and column != "loss"
+                a.plot(rows[x], values, linestyle=_CURVE_STYLES.get(column, "-"), color=colour,
+                       marker="o" if validation else None, markersize=3.5, markerfacecolor="white" if validation
+                       else colour, linewidth=1.6 if validation else 1.0)  # fmt: skip
         if panel_name != "accuracy":
             a.set_yscale("log")
         a.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         a.set_xlabel(x)
         a.set_ylabel(ylabel)
         a.set_title(panel_name)
-        a.legend(fontsize=7)
+        if panel_name != "learning rate":  # line styles: which curve; colours: which run (legend below)
+            styles = [Line2D([], [], color="0.2", linestyle=_CURVE_STYLES.get(c, "-"),
+                             marker=None if c.startswith("train") or c == "loss" else "o", markerfacecolor="white",
+                             label=_CURVE_NAMES.get(c, c)) for c in columns]  # fmt: skip
+            a.legend(handles=styles, fontsize=8.5)
+    if len(runs) > 1 and created:
+        fig.legend(handles=[Line2D([], [], color=f"C{r % 10}", linewidth=2.5, label=run) for r, run in
+                            enumerate(runs)], loc="outside lower center", ncols=min(len(runs), 8), fontsize=9)
     if created:
         fig.suptitle(title)
     return fig
@@ -525,8 +559,10 @@ def plot_class_counts(
     title: str = "Samples per class and split",
     label: str | None = None,
     ax=None,
+    bars_up_to: int = 30,
 ) -> Figure:
-    """Horizontal bars of samples per class, one colour per split.
+    """Samples per class, one colour per split: bars per class up to ``bars_up_to`` classes; beyond, each split's
+    counts sorted from the largest class to the smallest (readable at 60, 120 or 400 classes), the extremes named.
 
     ``df``: wide (one row per class, one numeric column per split) or long (``split`` and ``count``
     columns plus a class column).
@@ -542,60 +578,61 @@ def plot_class_counts(
         wide = pd.DataFrame(df[numeric].to_numpy(), index=names.to_numpy(), columns=numeric)
     wide = wide.fillna(0)
     n, splits = wide.shape
+    if n > bars_up_to:
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(8.0, 4.2), layout="constrained")
+        fig = ax.figure
+        for i, split in enumerate(wide.columns):
+            counts = wide[split].sort_values(ascending=False, kind="stable")
+            ax.plot(np.arange(1, n + 1), counts.to_numpy(), drawstyle="steps-mid", color=f"C{i}",
+                    label=f"{split}: {int(counts.min())}-{int(counts.max())} per class "
+                          f"(fewest: {counts.index[-1]})")  # fmt: skip
+        ax.set_xlabel(f"class rank by samples (1 = most; {n} classes)")
+        ax.set_ylabel("samples")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8, loc="lower left")
+        ax.set_title(title)
+        return fig
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.0, max(3.0, 0.16 * n * max(1, splits) ** 0.5 + 1.4)),
+        fig, ax = plt.subplots(figsize=(8.0, max(3.0, 0.22 * n * max(1, splits) ** 0.5 + 1.6)),
                                layout="constrained")  # fmt: skip
     fig = ax.figure
     long = wide.reset_index(names="class").melt(id_vars="class", var_name="split", value_name="count")
     sns.barplot(data=long, y="class", x="count", hue="split", orient="h", ax=ax)
-    ax.tick_params(axis="y", labelsize=7 if n <= 60 else 5)
+    ax.tick_params(axis="y", labelsize=8)
     ax.set_xlabel("samples")
     ax.set_ylabel("action class")
     ax.set_title(title)
-    ax.legend(title="split", fontsize=8)
+    ax.legend(title="split", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 
-def plot_confusion(
-    matrix,
-    class_names: Sequence[str],
-    normalize: bool = True,
-    title: str = "Confusion matrix",
-    ax=None,
-    cmap: str = "Blues",
-) -> Figure:
-    """Confusion matrix heatmap (true rows, predicted columns), row-normalised by default."""
-    m = _as_array(matrix, "matrix")
-    k = len(class_names)
-    if m.shape != (k, k):
-        raise ValueError(f"matrix: expected ({k}, {k}) for {k} class names, got shape {tuple(m.shape)}")
-    if normalize:
-        rows = m.sum(axis=1, keepdims=True)
-        m = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
-    if ax is None:
-        side = min(14.0, max(5.0, 0.16 * k + 3.0))
-        fig, ax = plt.subplots(figsize=(side + 1.2, side), layout="constrained")
-    fig = ax.figure
-    image = ax.imshow(m, cmap=cmap, vmin=0.0, vmax=1.0 if normalize else max(float(m.max()), 1.0),
-                      interpolation="nearest")  # fmt: skip
-    fontsize = 8 if k <= 20 else (5 if k <= 60 else 3.5)
-    ax.set_xticks(np.arange(k))
-    ax.set_xticklabels(class_names, rotation=90, fontsize=fontsize)
-    ax.set_yticks(np.arange(k))
-    ax.set_yticklabels(class_names, fontsize=fontsize)
-    if k <= 15:  # small enough to print the cells: percent (or counts), empty cells left blank
-        for i in range(k):
-            for j in range(k):
-                if (normalize and m[i, j] < 0.005) or (not normalize and m[i, j] == 0):
-                    continue
-                text = f"{100 * m[i, j]:.0f}" if normalize else f"{int(round(m[i, j]))}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=6.5,
-                        color="white" if m[i, j] > 0.6 * image.norm.vmax else "black")  # fmt: skip
-    label = "fraction of the true class (cells: %)" if normalize else "samples"
-    fig.colorbar(image, ax=ax, label=label, shrink=0.8)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title(title)
+def plot_confused_pairs(pairs: Mapping[str, pd.DataFrame], title: str = "Most confused class pairs") -> Figure:
+    """The most confused (true class -> predicted class) pairs of each model, one panel each, as bars of the share
+    of the true class's samples (%); readable at any number of classes.
+
+    ``pairs``: model title -> ``sttr.evaluation.findings.pair_collapses`` table (``class``, ``predicted as``,
+    ``share (%)``, ``samples``)."""
+    if not pairs:
+        raise ValueError("pairs: expected at least one model's table")
+    rows = max(1, max(len(t) for t in pairs.values()))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5.2 * len(pairs), 0.42 * rows + 1.8), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    top = max([float(t["share (%)"].max()) for t in pairs.values() if len(t)] + [10.0])
+    for a, (model, table) in zip(axes[0], pairs.items()):
+        table = table.iloc[::-1]
+        y = np.arange(len(table))
+        a.barh(y, table["share (%)"], color="tab:purple")
+        labels = [f"{c} → {p}" for c, p in zip(table["class"], table["predicted as"])]
+        a.set_yticks(y, labels=labels, fontsize=8)
+        for yy, v in zip(y, table["share (%)"]):
+            a.text(v + 0.01 * top, yy, f"{v:.0f}", va="center", fontsize=7)
+        a.set_xlim(0, 1.15 * top)
+        a.set_xlabel("share of the true class predicted as the other (%)")
+        a.set_title(model)
+        if not len(table):
+            a.text(0.5, 0.5, "no confusion above the threshold", ha="center", transform=a.transAxes)
+    fig.suptitle(title)
     return fig
 
 

@@ -168,10 +168,34 @@ def test_attention_measurements_on_constructed_maps():
     from sttr.evaluation.attention import map_statistics, sample_distances
 
     uniform = np.full((2, 4, 5, 5), 0.2)
-    assert map_statistics(uniform) == {"from uniform": 0.0, "query dependence": 0.0}
-    peaked = np.tile(np.eye(5), (2, 1, 1))  # each query attends to itself only
+    assert map_statistics(uniform) == {"from uniform": 0.0, "mean row from uniform": 0.0, "query dependence": 0.0}
+    peaked = np.tile(np.eye(5), (2, 1, 1))  # each query attends to itself only: no column structure
     stats = map_statistics(peaked)
     assert stats["from uniform"] == pytest.approx(0.8) and stats["query dependence"] == pytest.approx(0.8)
+    assert stats["mean row from uniform"] == pytest.approx(0.0)
+    columns = np.tile(np.eye(5)[2], (5, 1))  # every query attends to key 2: pure column structure
+    assert map_statistics(columns) == {"from uniform": 0.8, "mean row from uniform": 0.8, "query dependence": 0.0}
     maps = np.stack([np.tile(np.eye(5)[c], (5, 1)) for c in (0, 0, 1, 1)])  # (S, L, L): class c attends to key c
     d = sample_distances(maps, np.array([0, 0, 1, 1]))
     assert d == {"within class": 0.0, "between classes": 1.0}
+
+
+def test_class_contrast_against_its_permutation_null():
+    """Maps that carry their class beat the label-permutation null; maps that differ by sample only do not."""
+    import numpy as np
+
+    from sttr.evaluation.attention import contrast_null, distance_matrix, median_pairs
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 6)
+    keys = np.eye(8)[labels]  # (S, L): class c attends to key c
+    carry = np.stack([np.tile(0.7 * k + 0.3 * rng.dirichlet(np.ones(8)), (8, 1)) for k in keys])  # (S, L, L)
+    observed, null, p = contrast_null(distance_matrix(carry), labels, permutations=199)
+    assert observed > 0.3 and abs(null) < 0.1 and p <= 0.01
+    noise = np.stack([np.tile(rng.dirichlet(np.ones(8)), (8, 1)) for _ in labels])  # input-dependent, no class
+    observed, null, p = contrast_null(distance_matrix(noise), labels, permutations=199)
+    assert p > 0.05
+    pairs = median_pairs(distance_matrix(carry), labels)
+    i, j, d = pairs["within class"]
+    assert labels[i] == labels[j] and labels[pairs["between classes"][0]] != labels[pairs["between classes"][1]]
+    assert d < pairs["between classes"][2]

@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib as mpl  # noqa: E402
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -98,9 +99,13 @@ def test_ssa_map_single_has_joint_names_and_colour_bar(tmp_path: Path) -> None:
     assert ax.get_title() == "SSA, layer 4, averaged heads"
     assert ax.get_xlabel() == "key joint (attended to)" and ax.get_ylabel() == "query joint"
     assert _tick_texts(ax, "x") == list(JOINT_NAMES) and _tick_texts(ax, "y") == list(JOINT_NAMES)
-    assert _colorbar_labels(fig) == ["attention weight (white: uniform, 0.04)"]
+    assert _colorbar_labels(fig) == ["attention weight (red line: uniform, 0.04)"]
     image = ax.images[0]
-    assert image.norm.vmin + image.norm.vmax == pytest.approx(2 / NUM_JOINTS)  # centred on uniform
+    assert image.norm.vmin == 0.0 and image.norm.vmax >= weights.max()  # non-negative, every weight on the scale
+    bar = [a for a in fig.axes if a.get_label() == "<colorbar>"][0]
+    assert [line.get_ydata()[0] for line in bar.get_lines()] == [pytest.approx(1 / NUM_JOINTS)]  # uniform marked
+    ticks = bar.get_yticks()
+    assert np.allclose(np.diff(ticks), np.diff(ticks)[0])  # even ticks
     _check_saved(fig, tmp_path, "ssa")
 
 
@@ -132,8 +137,8 @@ def test_tsa_map_frame_labels_follow_stride(tmp_path: Path) -> None:
     assert ax.get_title() == "TSA, right hand"
     assert "query" in ax.get_ylabel() and "key" in ax.get_xlabel() and "stride 2" in ax.get_xlabel()
     labels = [int(t) for t in _tick_texts(ax, "x")]
-    assert labels[0] == 0 and labels[-1] == 30 and all(v % 2 == 0 for v in labels)
-    assert _colorbar_labels(fig) == ["attention weight (white: uniform, 0.0625)"]
+    assert labels[0] == 0 and all(v % 2 == 0 for v in labels) and len(set(np.diff(labels))) == 1  # even ticks
+    assert _colorbar_labels(fig) == ["attention weight (red line: uniform, 0.0625)"]
     _check_saved(fig, tmp_path, "tsa")
     with pytest.raises(ValueError, match="frame_stride"):
         plots.plot_tsa_map(_tsa_weights(4), frame_stride=0)
@@ -198,7 +203,8 @@ def test_attention_links(tmp_path: Path) -> None:
 def test_per_class_gain_sorted_and_highlighted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rng = np.random.default_rng(0)
     names = [f"action {i}" for i in range(12)]
-    df = pd.DataFrame({"name": names, "gain mean": rng.normal(0, 5, 12), "gain sd": rng.uniform(0, 2, 12),
+    gain = rng.normal(0, 5, 12)
+    df = pd.DataFrame({"name": names, "gain mean": gain, "gain low": gain - 2, "gain high": gain + 2,
                        "accuracy (%)": rng.uniform(50, 100, 12), "baseline accuracy (%)": rng.uniform(50, 100, 12),
                        "samples": np.full(12, 35)})  # fmt: skip
     with caplog.at_level(logging.WARNING, logger="sttr.plots"):
@@ -210,13 +216,37 @@ def test_per_class_gain_sorted_and_highlighted(tmp_path: Path, caplog: pytest.Lo
     assert labels == [f"{n} (n = 35)" for n in df.sort_values("gain mean")["name"]]  # the largest gain on top
     bold = [t.get_text() for t in left.get_yticklabels() if t.get_fontweight() == "bold"]
     assert bold == ["action 3 (n = 35)"]
-    assert left.get_xlabel().startswith("S-TR minus ST-GCN, accuracy (points")
+    bars = {t: p for t, p in zip(labels, left.patches)}
+    marked = bars["action 3 (n = 35)"]
+    sign = "tab:blue" if gain[3] >= 0 else "tab:red"
+    assert mpl.colors.same_color(marked.get_facecolor(), sign)  # a named class keeps the colour of its sign
+    assert mpl.colors.same_color(marked.get_edgecolor(), "black")
+    assert left.get_xlabel() == "S-TR minus ST-GCN, accuracy (points)" and "95 % interval" in left.get_title()
     assert right.get_xlabel() == "accuracy (%), mean over seeds"
-    assert [t.get_text() for t in right.get_legend().get_texts()] == ["S-TR", "ST-GCN"]
     assert fig.get_suptitle() == "S-TR minus ST-GCN"
     _check_saved(fig, tmp_path, "gain")
     with pytest.raises(ValueError, match="expected columns"):
         plots.plot_per_class_gain(df.drop(columns="accuracy (%)"))
+
+
+@pytest.mark.parametrize("classes", [60, 120, 400])
+def test_per_class_figures_stay_readable_at_many_classes(classes: int) -> None:
+    rng = np.random.default_rng(classes)
+    names = [f"action {i}" for i in range(classes)]
+    gain = rng.normal(0, 5, classes)
+    df = pd.DataFrame({"name": names, "gain mean": gain, "gain low": gain - 2, "gain high": gain + 2,
+                       "accuracy (%)": 80.0, "baseline accuracy (%)": 80.0, "samples": 30})  # fmt: skip
+    fig = plots.plot_per_class_gain(df, highlight=["action 7"], extremes=15)
+    labels = _tick_texts(fig.axes[0], "y")
+    assert len(labels) <= 31 and "action 7 (n = 30)" in labels  # extremes and the named class only
+    assert fig.get_size_inches()[1] < 14 and f"of {classes} classes" in fig.get_suptitle()
+    counts = pd.DataFrame({"class": names, "train": rng.integers(20, 40, classes), "val": rng.integers(5, 15, classes)})
+    ax = plots.plot_class_counts(counts).axes[0]
+    assert len(ax.get_lines()) == 2 and f"{classes} classes" in ax.get_xlabel()  # sorted counts, not 400 bars
+    pairs = pd.DataFrame({"class": names[:10], "predicted as": names[10:20], "share (%)": np.linspace(50, 5, 10),
+                          "samples": 30})  # fmt: skip
+    fig = plots.plot_confused_pairs({"S-TR": pairs, "T-TR": pairs.head(3)})
+    assert [len(_tick_texts(a, "y")) for a in fig.axes] == [10, 3]
 
 
 def test_curves_several_runs(tmp_path: Path) -> None:
@@ -234,7 +264,8 @@ def test_curves_several_runs(tmp_path: Path) -> None:
         "cross-entropy loss (log scale)", "accuracy (%)", "learning rate (log scale)"]
     assert [a.get_yscale() for a in fig.axes] == ["log", "linear", "log"]
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["S-TR: train loss", "T-TR: train loss"]
+    assert legend == ["train loss"]  # line styles name the curves; colours name the runs, in the figure legend
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["S-TR", "T-TR"]
     accuracy = fig.axes[1].get_lines()[0]
     assert accuracy.get_ydata()[0] == pytest.approx(100 * (1 - 1 / 3))  # fractions drawn as %
     assert fig.axes[2].get_lines()[0].get_drawstyle() == "steps-post" and len(fig.axes[2].get_lines()) == 1
@@ -243,9 +274,10 @@ def test_curves_several_runs(tmp_path: Path) -> None:
 
     seeds = pd.DataFrame([{"epoch": r["epoch"], "train_loss": r["train_loss"], "top1": r["val_top1"], "top5": 0.9,
                            "seed": s} for s in (1, 2) for r in log_of(s)])
-    legend = [t.get_text() for t in plots.plot_curves(seeds).axes[1].get_legend().get_texts()]
-    assert legend == ["seed 1: validation top-1", "seed 1: validation top-5", "seed 2: validation top-1",
-                      "seed 2: validation top-5"]  # fmt: skip
+    fig = plots.plot_curves(seeds)
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert legend == ["validation top-1", "validation top-5"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["seed 1", "seed 2"]
 
     table = pd.DataFrame(log_of(1.0)).drop(columns="lr")
     assert len(plots.plot_curves(table).axes) == 2
@@ -267,22 +299,6 @@ def test_class_counts_wide_and_long(tmp_path: Path) -> None:
     long = wide.melt(id_vars="class", var_name="split", value_name="count")
     fig_long = plots.plot_class_counts(long)
     assert _tick_texts(fig_long.axes[0], "y") == names
-
-
-def test_confusion_rows_normalised(tmp_path: Path) -> None:
-    labels = np.array([0, 0, 1, 1, 1, 2, 2, 2, 2])
-    preds = np.array([0, 1, 1, 1, 2, 2, 2, 2, 0])
-    matrix = np.zeros((3, 3))
-    np.add.at(matrix, (labels, preds), 1)
-    fig = plots.plot_confusion(matrix, ["wave", "clap", "kick"], title="Confusion (val)")
-    ax = fig.axes[0]
-    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
-    assert _tick_texts(ax, "x") == ["wave", "clap", "kick"]
-    np.testing.assert_allclose(ax.images[0].get_array().sum(axis=1), 1.0)
-    assert _colorbar_labels(fig) == ["fraction of the true class (cells: %)"]
-    _check_saved(fig, tmp_path, "confusion")
-    with pytest.raises(ValueError, match=r"\(2, 2\)"):
-        plots.plot_confusion(matrix, ["a", "b"])
 
 
 @pytest.mark.parametrize(

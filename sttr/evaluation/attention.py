@@ -7,9 +7,13 @@ identical rows, 1 for rows with disjoint support. A map whose rows all equal 1/L
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 from torch import nn
 
 
@@ -30,12 +34,60 @@ def _tv_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def map_statistics(maps: np.ndarray) -> dict[str, float]:
-    """How far maps (..., L, L) (rows = queries, distributions over L keys) are from uniform, and how much
-    their rows depend on the query: mean total variation of each row from 1/L and from the map's mean row."""
+    """How far maps (..., L, L) (rows = queries, distributions over L keys) are from uniform, how far their mean
+    row is (the column structure every query shares), and how much rows depend on the query: mean total
+    variation of each row from 1/L, of the mean row from 1/L, and of each row from the map's mean row."""
     uniform = np.full(maps.shape[-1], 1.0 / maps.shape[-1])
     mean_row = maps.mean(axis=-2, keepdims=True)  # (..., 1, L): what a query-independent map would be
     return {"from uniform": float(_tv_rows(maps, uniform).mean()),
+            "mean row from uniform": float(_tv_rows(mean_row, uniform).mean()),
             "query dependence": float(_tv_rows(maps, mean_row).mean())}  # fmt: skip
+
+
+def distance_matrix(signatures: np.ndarray) -> np.ndarray:
+    """(S, S) mean total variation between the corresponding rows of two samples' map stacks (S, ..., L, L)."""
+    s = signatures.reshape(signatures.shape[0], -1, signatures.shape[-1])  # (S, rows, L)
+    return np.stack([_tv_rows(s, s[i][None]).mean(axis=1) for i in range(len(s))])
+
+
+def class_contrast(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Mean distance between samples of two classes minus mean distance between two samples of one class,
+    over one or more (S, S) distance matrices (layers, averaged)."""
+    d = np.asarray(distances).reshape(-1, *np.asarray(distances).shape[-2:])  # (layers, S, S)
+    same = labels[:, None] == labels[None, :]
+    off = ~np.eye(len(labels), dtype=bool)
+    return float(np.mean([m[~same].mean() - m[same & off].mean() for m in d]))
+
+
+def contrast_null(distances: np.ndarray, labels: np.ndarray, permutations: int = 999,
+                  seed: int = 0) -> tuple[float, float, float]:  # fmt: skip
+    """``class_contrast`` against the same measure with the class labels permuted across samples
+    (``scipy.stats.permutation_test``): (observed, mean of the null, one-sided p of observed > null)."""
+    labels = np.asarray(labels)
+
+    def statistic(order: np.ndarray) -> float:
+        return class_contrast(distances, labels[order])
+
+    res = stats.permutation_test((np.arange(len(labels)),), statistic, permutation_type="pairings",
+                                 n_resamples=permutations, alternative="greater", vectorized=False,
+                                 rng=np.random.default_rng(seed))  # fmt: skip
+    return float(res.statistic), float(np.mean(res.null_distribution)), float(res.pvalue)
+
+
+def median_pairs(distances: np.ndarray, labels: np.ndarray) -> dict[str, tuple[int, int, float]]:
+    """The typical pairs of samples: the one at the median distance among pairs of one class and among pairs
+    of two classes, as (i, j, distance)."""
+    labels = np.asarray(labels)
+    i, j = np.triu_indices(len(labels), k=1)
+    same = labels[i] == labels[j]
+    out = {}
+    for name, mask in (("within class", same), ("between classes", ~same)):
+        if not mask.any():
+            continue
+        d = distances[i[mask], j[mask]]
+        k = int(np.argsort(d, kind="stable")[(len(d) - 1) // 2])
+        out[name] = (int(i[mask][k]), int(j[mask][k]), float(d[k]))
+    return out
 
 
 def sample_distances(signatures: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -43,10 +95,9 @@ def sample_distances(signatures: np.ndarray, labels: np.ndarray) -> dict[str, fl
 
     ``signatures`` (S, ..., L, L): one map stack per sample (e.g. heads x queries, averaged over frames);
     the distance of two samples is the mean total variation between their corresponding rows."""
-    s = signatures.reshape(signatures.shape[0], -1, signatures.shape[-1])  # (S, rows, L)
-    d = np.stack([_tv_rows(s, s[i][None]).mean(axis=1) for i in range(len(s))])  # (S, S)
+    d = distance_matrix(signatures)  # (S, S)
     same = labels[:, None] == labels[None, :]
-    off = ~np.eye(len(s), dtype=bool)
+    off = ~np.eye(len(d), dtype=bool)
     within = d[same & off]
     between = d[~same]
     return {"within class": float(within.mean()) if within.size else float("nan"),
@@ -79,8 +130,71 @@ def attention_study(
     for layer, parts in stats.items():
         total = sum(p["weight"] for p in parts)
         row = {"layer": layer, "tokens": sig[layer].shape[-1]}
-        for key in ("from uniform", "query dependence"):
+        for key in ("from uniform", "mean row from uniform", "query dependence"):
             row[key] = sum(p[key] * p["weight"] for p in parts) / total
         row.update(sample_distances(sig[layer], np.asarray(labels)))
         rows.append(row)
     return pd.DataFrame(rows), sig
+
+
+@dataclass(frozen=True)
+class AttentionStudy:
+    """The attention of every seed of one stream measured on the same validation samples."""
+
+    summary: pd.DataFrame  # per layer: mean and sd over seeds of the measures
+    per_seed: pd.DataFrame  # per seed: class contrast (x 10^-3), its label-permutation null and p
+    labels: np.ndarray  # (S,) the samples' classes
+    class_names: tuple[str, ...]
+    signatures: dict[str, np.ndarray]  # the first seed's layer -> (S, N_h, L, L) frame-averaged maps
+
+
+def study_over_seeds(
+    models: Mapping[int, nn.Module], xs: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...],
+    permutations: int = 999,
+) -> AttentionStudy:
+    """``attention_study`` of every seed's model on the same samples ``xs`` (S, C, T, V, M): per layer, mean and
+    sd over seeds; per seed, the between-class minus within-class distance averaged over layers (x 10^-3)
+    beside the same measure with labels permuted (its null) and the permutation p."""
+    labels = np.asarray(labels)
+    tables, contrast, first = [], [], None
+    for seed, model in models.items():
+        table, sig = attention_study(model, xs, labels)
+        tables.append(table.assign(seed=seed))
+        distances = np.stack([distance_matrix(m) for m in sig.values()])  # (layers, S, S)
+        observed, null, p = contrast_null(distances, labels, permutations, seed)
+        contrast.append({"seed": seed, "between minus within (x 10^-3)": 1e3 * observed,
+                         "permuted labels (x 10^-3)": 1e3 * null, "permutation p": p})  # fmt: skip
+        first = sig if first is None else first
+    per_seed = pd.concat(tables, ignore_index=True)
+    columns = ["from uniform", "mean row from uniform", "query dependence", "within class", "between classes"]
+    summary = per_seed.groupby(["layer", "tokens"], sort=False)[columns].agg(["mean", "std"])
+    summary.columns = [f"{c} {s}".replace("std", "sd") for c, s in summary.columns]
+    return AttentionStudy(summary.reset_index(), pd.DataFrame(contrast), labels, tuple(class_names), first or {})
+
+
+@dataclass(frozen=True)
+class TypicalPairs:
+    """The median pair of samples of one class and of two classes at one layer (first seed, mean over heads)."""
+
+    maps: np.ndarray  # (4, L, L): pair within a class, then pair between classes
+    titles: list[str]
+    distances: dict[str, float]
+
+    def sentence(self, layer: str) -> str:
+        w, b = self.distances["within class"], self.distances["between classes"]
+        return (f"At {layer}, the median pair of samples of one class is {w:.3f} apart and the median pair of two "
+                f"classes {b:.3f} (total variation per head and query); between-class pairs are "
+                f"{'further apart' if b > w else 'no further apart'} than within-class ones by {b - w:+.3f}.")
+
+
+def typical_pairs(study: AttentionStudy, layer: str) -> TypicalPairs:
+    """The median within-class and median between-class pair of ``study``'s samples at ``layer``."""
+    sig = study.signatures[layer]  # (S, N_h, L, L)
+    pairs = median_pairs(distance_matrix(sig), study.labels)
+    maps, titles = [], []
+    for kind in ("within class", "between classes"):
+        i, j, _ = pairs[kind]
+        for k in (i, j):
+            maps.append(sig[k].mean(axis=0))  # (L, L): mean over heads
+            titles.append(f"{kind}: {study.class_names[study.labels[k]]}")
+    return TypicalPairs(np.stack(maps), titles, {k: v[2] for k, v in pairs.items()})

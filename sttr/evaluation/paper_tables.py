@@ -1,7 +1,7 @@
 """The paper's Table 1a and Table 2 in their layout: the paper's top-1 (%), ours where this profile ran them
 (mean ± sd over seeds, last epoch), "needs NTU" where only NTU data can fill a cell, and gains over ST-GCN.
 
-The paper's numbers live in the NTU profiles (``configs/ntu*/profile.yaml``, ``paper``); a profile's own runs
+The paper's numbers live in ``sttr.paper``; a profile's own runs
 fill the column of its dataset and benchmark. A synthetic profile fills a column of its own, labelled as such.
 """
 

@@ -32,8 +32,20 @@ def compare_summaries(committed: pd.DataFrame, rerun: pd.DataFrame) -> pd.DataFr
     })  # fmt: skip
 
 
+EDGE = (0.0125, 0.2)  # Holm-corrected p within a factor of 4 of 0.05: a verdict a rerun may flip
+
+
+def near_edge(p_holm: pd.Series) -> pd.Series:
+    """Whether each Holm-corrected p (text as the claims table writes it) lies near the 5 % threshold."""
+    p = pd.to_numeric(p_holm.astype(str).str.replace("< ", "", regex=False), errors="coerce")
+    return (p >= EDGE[0]) & (p <= EDGE[1])
+
+
 def compare_claims(committed: pd.DataFrame, rerun: pd.DataFrame) -> pd.DataFrame:
-    """Per claim: the committed and the rerun's verdict, and whether they agree."""
-    both = committed[["claim", "verdict"]].merge(rerun[["claim", "verdict"]], on="claim", suffixes=(" committed", " rerun"))
+    """Per claim: the committed and the rerun's verdict, whether they agree, and whether the committed verdict
+    is near the edge of the rule (``EDGE``)."""
+    cols = ["claim", "verdict", "p (Holm)"]
+    both = committed[cols].merge(rerun[cols], on="claim", suffixes=(" committed", " rerun"))
     both["same"] = both["verdict committed"] == both["verdict rerun"]
+    both["near the edge"] = near_edge(both["p (Holm) committed"])
     return both

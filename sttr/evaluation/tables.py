@@ -13,12 +13,12 @@ import pandas as pd
 
 from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
 from sttr.evaluation.scores import Scores
+from sttr.streams import INPUT_TITLES
+from sttr.streams import TITLES as STREAM_TITLES
 
 if TYPE_CHECKING:
     from sttr.experiment import Profile
 
-STREAM_TITLES = {"stgcn": "ST-GCN", "spatial": "S-TR", "temporal": "T-TR", "fused": "ST-TR"}
-INPUT_TITLES = {False: "joints", True: "joints+bones"}
 NO_KINETICS_NUMBERS = "the paper (ICPR 2020) reports no Kinetics-skeleton numbers"
 
 

@@ -10,6 +10,7 @@ from sttr.models.config import ModelConfig
 from sttr.models.network import STTRNet, STTRUnit, build_model, count_parameters
 from sttr.models.official import load_official
 from sttr.models.units import UnitAGCN, UnitGCN, UnitTCN
+from sttr.paper import TABLE_1B
 from sttr.skeleton import adjacency_subsets
 
 __all__ = [
@@ -54,13 +55,6 @@ AUTHORS_RELEASED_PARAMETERS: dict[tuple[str, str, bool], int] = {
     ("kinetics", "temporal-agcn", False): 2_079_616, ("kinetics", "temporal-agcn", True): 7_961_400,
 }  # fmt: skip
 
-# Paper Table 1b (x10^4) and the authors' exact counts of single modules at C_in = C_out = 256.
-TABLE_1B: dict[str, tuple[float, int]] = {
-    "GCN": (19.9, 199_763),
-    "SSA": (17.8, 177_792),
-    "TCN": (59.0, 590_592),
-    "TSA": (17.7, 177_792),
-}
 
 
 def table_1b(channels: int = 256, heads: int = 8) -> pd.DataFrame:
