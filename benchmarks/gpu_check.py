@@ -1,45 +1,56 @@
 """One prepared check of the CUDA path: does it compute what the CPU computes, how fast is it, what to recommend.
 
-    python benchmarks/gpu_check.py                    # one GPU: 5-8 minutes; results in gpu_check.json
-    python benchmarks/gpu_check.py --quick            # fewer steps, compile of one preset only: about 3 minutes
-    python benchmarks/gpu_check.py --json PATH        # where the JSON goes
+    python benchmarks/gpu_check.py --out DIR          # one GPU: 6 minutes by its budgets
+    python benchmarks/gpu_check.py --quick --out DIR  # fewer steps, compile of one preset only: 3 minutes
     python benchmarks/gpu_check.py --device cpu --quick --preset small --batch-size 2 --frames 16 \\
-        --split-samples 40 --workers 1 --no-compile   # the same sections on a CPU at tiny sizes (seconds)
+        --split-samples 40 --workers 1 --no-compile --out DIR   # the same sections on a CPU at tiny sizes
 
-Runs from a checkout without installing the package. Without a CUDA GPU (and ``--device cuda``, the default)
-it prints one line and exits 0. Progress goes to stderr; at the end one table goes to stdout. Exit status 1
-when a check failed.
+Runs from a checkout without installing the package. ``DIR`` receives ``gpu_check.json`` and ``gpu_check.md``
+(the table), both rewritten after every row, so that a run that is killed leaves what it measured. Without a
+CUDA GPU (and ``--device cuda``, the default) it says so on stderr and in DIR and exits 2. Progress goes to
+stderr, starting with the budget arithmetic; at the end the table goes to stdout. Exit status 1 when a check
+failed.
 
-Sections, each independent (a failure is recorded with its error and the next section runs) and each with a
-time budget (items left when it is spent are recorded as skipped); estimates for one H200/H100-class GPU:
+Sections, in this order, each independent (a failure is recorded with its error and the next section runs,
+also after a CUDA error that leaves this process's context unusable: then the in-process sections are skipped
+and the subprocess ones still run), each with a time budget (items left when it is spent are recorded as
+skipped). Budgets, default / --quick, in seconds, adding up to 360 / 180:
 
-  reference  (40 s; < 30 s)  every reference tensor (tests/data/**/manifest.json) on the device in float32 and
-                             float64, explicit and fused attention, compared as tests/test_official.py does
-                             (atol 1e-5), with TF32 off
-  attention  (10 s; < 5 s)   fused == explicit attention (attend with and without the DropAttention mask,
-                             SSA/TSA units in train and eval mode), as tests/test_attention.py, TF32 off
-  bf16       (10 s; < 5 s)   bf16 autocast logits of the reference configurations against the float32 ones:
-                             max |difference| <= 0.05 x max(1, max |logit|)
-  presets    (80 s; 30-60 s) a training step (SGD, cross-entropy) and an evaluation pass of each paper preset
-                             (S-TR, T-TR, ST-GCN; joints and joints + bones) at batch 32, T = 300, random
-                             input: fp32 (torch's defaults, TF32 convolutions) and bf16 samples/s, peak memory
-  compile    (120 s; 60-90 s per preset) the same with torch.compile and bf16; compile time reported apart;
-                             compiled eval logits against eager within the bf16 tolerance; presets are
-                             skipped once the budget cannot hold another compile
-  train_run  (110 s; 40-70 s) a synthetic NTU-sized split (prepared here, (N, 3, 300, 25, 2), 14 classes);
-                             the DataLoader alone over it (1 and N workers, joints and joints + bones);
-                             ``python -m sttr train`` for 2 epochs with train.device=cuda train.amp=bf16
-                             and N workers; the loader's share of step time
-  torchrun   (60 s; 30-40 s) the same run under ``torchrun --standalone --nproc_per_node 1`` (DDP, NCCL)
+  preflight  (5 / 5)     GPU name and memory, torch, CUDA and cuDNN versions, /dev/shm: the run's DataLoader
+                         workers are lowered until their batches in flight fit in half of its free space
+  reference  (30 / 15)   every reference tensor (tests/data/**/manifest.json) on the device in float32 and
+                         float64, explicit and fused attention, compared as tests/test_official.py does
+                         (atol 1e-5), with TF32 off
+  attention  (25 / 10)   fused == explicit attention (attend with and without the DropAttention mask, SSA/TSA
+                         units in train and eval mode) at the unit tests' shapes, TF32 off; then the SDPA
+                         kernels at the paper's head dims (every distinct attention call of S-TR and T-TR,
+                         joints and joints + bones), float32 and bfloat16, with and without the mask: the
+                         backend the default path runs (from the profiler) and each backend forced in turn,
+                         outputs and q/k/v gradients against the explicit path in float32 from the same inputs
+                         (atol = rtol = 1e-4 in float32, 3e-2 in bfloat16)
+  bf16       (10 / 5)    bf16 autocast logits of the reference configurations against the float32 ones:
+                         max |difference| <= 0.05 x max(1, max |logit|)
+  presets    (70 / 20)   a training step (SGD, cross-entropy) and an evaluation pass of each paper preset
+                         (S-TR, T-TR, ST-GCN; joints and joints + bones) at batch 32, T = 300, random
+                         input: fp32 (torch's defaults, TF32 convolutions) and bf16 samples/s, peak memory
+  train_run  (90 / 40)   a synthetic NTU-sized split (prepared here, (N, 3, 300, 25, 2), 14 classes);
+                         the DataLoader alone over it (1 and N workers, joints and joints + bones);
+                         ``python -m sttr train`` for 2 epochs with train.device=cuda train.amp=bf16
+                         and N workers; the loader's share of step time
+  torchrun   (45 / 25)   the same run under ``torchrun --standalone --nproc_per_node 1`` (DDP, NCCL)
+  compile    (85 / 60)   last, under a hard time limit (the budget), stopping at its first failure: the
+                         presets with torch.compile and bf16; one training step (dropout off) against eager
+                         (loss within the bf16 tolerance, every gradient norm within 10 %), compile times
+                         apart, samples/s, compiled eval logits against eager within the bf16 tolerance
 
 The estimates of an NTU-60 X-Sub epoch (40,091 training + 16,487 validation samples) and of the paper's
 120 epochs come from the measured samples/s; the recommendation is the fastest setting that passed its checks.
 
-JSON (format ``sttr-gpu-check/1``), rewritten after every measurement, so that a killed run leaves what it had::
+``gpu_check.json`` (format ``sttr-gpu-check/1``)::
 
     {
       "format": "sttr-gpu-check/1", "started": str, "finished": str | null, "interrupted": bool,
-      "argv": [str], "environment": {"torch", "python", "cpu", "cpu_count", "device", "gpu", "gpu_memory_gib",
+      "argv": [str], "budget_s": {NAME: float}, "environment": {"torch", "python", "cpu", "cpu_count", "device", "gpu", "gpu_memory_gib",
                                      "capability", "cuda", "cudnn", "fp32_precision": {...}},
       "settings": {"device", "quick", "preset", "batch_size", "frames", "warmup", "steps", "workers",
                    "split_samples", "amp", "compile", "compile_presets", "budget_scale"},
@@ -56,12 +67,17 @@ JSON (format ``sttr-gpu-check/1``), rewritten after every measurement, so that a
 Fields of the rows beyond item, status and detail, by section:
   reference  reference, variants: [{dtype, path: "explicit" | "fused", max_abs_diff: {logits_eval, logits_train,
              loss, grads (float64)}, gradient_keys_match, grad_norm_violations: [str], ok}]
-  attention  check, max_abs_diff: {dtype: float}, tolerance: {dtype: float}
+  preflight  GPU: gpu, memory_gib, free_gib; versions: torch, cuda, cudnn, python; /dev/shm: free_mib, workers,
+             workers_asked; CPUs: cpu, cpu_count
+  attention  check, max_abs_diff: {dtype: float}, tolerance: {dtype: float}; the kernel rows: unit, groups, heads,
+             tokens, d_qk, d_v, dtype, masked, default_backend, backends: {default|flash|efficient|cudnn|math:
+             "ok" | "unsupported" | "differs: ..." | "error: ..."}, max_abs_diff: {backend: float}, tolerance
   bf16       reference, max_abs_diff_eval, max_abs_diff_train, tolerance, top1_agreement
   presets    stream, input: "joints" | "bones", precision: "fp32" | "bf16", train_samples_per_s,
              eval_samples_per_s, peak_memory_gib, epoch_s, run_h; on CUDA train_gflop_per_sample, train_tflops
   compile    the same with precision "bf16+compile", and compile_train_s, compile_eval_s,
-             max_abs_diff_vs_eager, tolerance
+             max_abs_diff_vs_eager, tolerance, train_step_ok, loss_eager, loss_compiled, loss_tolerance,
+             grad_norm_max_rel_diff, grad_norm_worst, grad_keys_match
   train_run  kind "split": train_samples, val_samples, classes, seconds; kind "loader": modality, workers,
              samples_per_s, samples_per_s_per_worker; kind "run": command, returncode, wall_s, train_samples,
              val_samples, epoch_seconds: [float], top1, log_tail (when it failed); kind "loader_share": method,
@@ -454,7 +470,7 @@ def check_preflight(run: Run, budget: Budget, add: Callable[[dict[str, Any]], No
         free = shutil.disk_usage(SHM).free
         fit = workers_for_shm(s.workers, s.batch_size, s.frames, free)
         detail = f"{free / 2**20:.0f} MiB free; {s.workers} worker(s) x {PREFETCH} batches x " \
-                 f"{batch_bytes(s.batch_size, s.frames) / 2**20:.1f} MiB (joints + bones)"  # fmt: skip
+                 f"{batch_bytes(s.batch_size, s.frames) / 2**20:.2f} MiB (joints + bones)"  # fmt: skip
         if fit < s.workers:
             detail += f" do not fit in {SHM_SHARE:.0%} of it: workers lowered to {fit}"
             run.settings = replace(s, workers=fit)
