@@ -300,3 +300,13 @@ def test_fp16_resume_from_a_checkpoint_without_scaler_state(tmp_path, caplog):
     restore_scaler(fp16, earlier.state_dict(), tmp_path / "last.pt")
     assert fp16.state_dict()["scale"] == 8.0
     restore_scaler(torch.amp.GradScaler("cpu", enabled=False), earlier.state_dict(), tmp_path / "last.pt")
+
+
+def test_sync_bn_across_cpu_processes_is_a_clear_error(split_dir, tmp_path):
+    """torch's SyncBatchNorm synchronises on GPUs only: several CPU ranks with train.sync_bn stop before training."""
+    from sttr.distributed import DistEnv
+    from sttr.train import _train
+
+    cfg = ExperimentConfig.from_dict(tiny_config(split_dir, tmp_path / "run", sync_bn=True))
+    with pytest.raises(ConfigError, match="train.sync_bn needs CUDA"):
+        _train(cfg, DistEnv(rank=0, world_size=2), torch.device("cpu"), progress=False, resume=False)
