@@ -50,8 +50,9 @@ The estimates of an NTU-60 X-Sub epoch (40,091 training + 16,487 validation samp
 
     {
       "format": "sttr-gpu-check/1", "started": str, "finished": str | null, "interrupted": bool,
-      "argv": [str], "budget_s": {NAME: float}, "environment": {"torch", "python", "cpu", "cpu_count", "device", "gpu", "gpu_memory_gib",
-                                     "capability", "cuda", "cudnn", "fp32_precision": {...}},
+      "argv": [str], "budget_s": {NAME: float},
+      "environment": {"torch", "python", "cpu", "cpu_count", "device", "gpu", "gpu_memory_gib", "capability", "cuda",
+                      "cudnn", "fp32_precision": {...}},
       "settings": {"device", "quick", "preset", "batch_size", "frames", "warmup", "steps", "workers",
                    "split_samples", "amp", "compile", "compile_presets", "budget_scale"},
       "sections": {NAME: {"status": "running" | "ok" | "partial" | "skipped" | "failed", "seconds": float,
@@ -126,7 +127,7 @@ from sttr.data.formats import write_json  # noqa: E402
 from sttr.data.prepare import prepare_ntu  # noqa: E402
 from sttr.data.synthetic import generate  # noqa: E402
 from sttr.models import ModelConfig, build_model  # noqa: E402
-from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend  # noqa: E402
+from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend, attend_in_chunks  # noqa: E402
 from sttr.models.official import load_official  # noqa: E402
 from sttr.runtime import cpu_model  # noqa: E402
 from sttr.train import METRICS_FILE, read_metrics  # noqa: E402
@@ -602,6 +603,8 @@ def paper_attention_shapes(frames: int) -> tuple[tuple[str, int, int, int, int, 
                     build_model(cfg).eval()(torch.zeros(1, cfg.in_channels, frames, cfg.num_joints, cfg.num_persons))
     finally:
         attention_module.attend = real
+    if not seen:
+        raise RuntimeError("no call of sttr.models.attention.attend recorded in the paper models' forward pass")
     return tuple(sorted(seen.values()))
 
 
@@ -668,20 +671,43 @@ def kernel_row(shape: tuple[str, int, int, int, int, int], dtype: torch.dtype, m
                 results[name] = "unsupported" if "kernel" in str(err).lower() else f"error: {str(err)[:200]}"
     label = str(dtype).removeprefix("torch.")
     item = f"{unit} L={length} {h} heads d {d_qk}/{d_v} {label}{', DropAttention' if masked else ''}"
-    bad = [n for n, r in results.items() if r not in ("ok", "unsupported")]
+    # a wrong result fails the row, from any backend (another shape or torch may pick it); an error only from the
+    # default path, which the models run
+    bad = [n for n, r in results.items() if r.startswith("differs") or (n == "default" and r != "ok")]
+    errors = [n for n, r in results.items() if r.startswith("error") and n not in bad]
     ran = [n for n, r in results.items() if r == "ok" and n != "default"]
     detail = (
         f"default: {default}, max diff {diffs.get('default', float('nan')):.1e} (atol = rtol = {tol:g}); "
         f"backends ok: {', '.join(ran) or 'none'}"
         + (f"; failed: {', '.join(f'{n} ({results[n]})' for n in bad)}" if bad else "")
+        + (f"; raised when forced: {', '.join(errors)}" if errors else "")
     )
     return checked(item, not bad, detail, unit=unit, groups=b, heads=h, tokens=length, d_qk=d_qk, d_v=d_v,
                    dtype=label, masked=masked, default_backend=default, backends=results, max_abs_diff=diffs,
                    tolerance=tol)  # fmt: skip
 
 
+def chunked_row(device: torch.device, groups: int = 70_000) -> dict[str, Any]:
+    """SSA over more groups than the memory-efficient kernel's grid takes (65,535; batch 117 x 2 persons x 300
+    frames), through ``attend_in_chunks`` with the mask, against the explicit path in float32."""
+    item = f"SSA over {groups:,} groups, float32, DropAttention, chunked"
+    if device.type != "cuda":
+        return skipped(item, "CUDA only (the kernel's grid limit); tests/test_attention_chunks.py checks the chunks")
+    g = torch.Generator(device=device).manual_seed(0)
+    q, k = (torch.randn(groups, 8, 25, 4, device=device, generator=g) for _ in range(2))  # d 4/16: S-TR joints
+    v = torch.randn(groups, 8, 25, 16, device=device, generator=g)
+    keep = torch.rand(groups, 8, 1, 25, device=device, generator=g) < 0.5
+    with strict_fp32():
+        out, _ = attend_in_chunks(q, k, v, keep=keep, fused=True)
+        ref, _ = attend(q, k, v, keep=keep, fused=False)
+    diff, tol = max_abs(out, ref), KERNEL_TOL[torch.float32]
+    return checked(item, close(out, ref, tol), f"max diff {diff:.1e} (atol = rtol = {tol:g})", groups=groups,
+                   max_abs_diff=diff, tolerance=tol)  # fmt: skip
+
+
 def check_kernels(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
-    """Every paper attention shape x (float32, bfloat16) x (no mask, DropAttention mask)."""
+    """Every paper attention shape x (float32, bfloat16) x (no mask, DropAttention mask), then SSA over more
+    groups than the kernel takes at once."""
     for shape in paper_attention_shapes(run.settings.frames):
         for dtype in (torch.float32, torch.bfloat16):
             for masked in (False, True):
@@ -693,6 +719,10 @@ def check_kernels(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None
                     add(kernel_row(shape, dtype, masked, run.device))
                 except Exception as err:  # noqa: BLE001 - recorded; the other shapes still run
                     add(failed(item, err))
+    try:
+        add(chunked_row(run.device))
+    except Exception as err:  # noqa: BLE001 - recorded
+        add(failed("SSA over more than 65,535 groups", err))
 
 
 def attend_pairs(

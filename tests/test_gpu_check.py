@@ -64,12 +64,15 @@ def test_sections_run_on_the_cpu_at_tiny_sizes(tmp_path, monkeypatch, one_thread
     assert data["format"] == gc.FORMAT and data["finished"] and not data["interrupted"]
     status = {name: s["status"] for name, s in data["sections"].items()}
     assert list(status) == ["preflight", *sections]  # preflight first, compile last
-    assert status == {**dict.fromkeys(sections, "ok"), "preflight": "partial", "compile": "skipped"}  # no GPU row
+    # partial on a CPU: no GPU row in preflight, no over-65,535-groups row in attention
+    partial = {"preflight": "partial", "attention": "partial", "compile": "skipped"}
+    assert status == {**dict.fromkeys(sections, "ok"), **partial}
     rows = {name: s["rows"] for name, s in data["sections"].items()}
     assert [r["item"] for r in rows["preflight"]] == ["GPU", "versions", "/dev/shm", "CPUs"]
     assert [r["reference"] for r in rows["reference"]] == [gc.reference_label(p) for p in gc.reference_files()]
-    kernels = rows["attention"][len(gc.ATTENTION_CHECKS) :]
+    kernels, chunked = rows["attention"][len(gc.ATTENTION_CHECKS) : -1], rows["attention"][-1]
     assert len(kernels) == 4 * len(gc.paper_attention_shapes(8)) and len(rows["bf16"]) == len(rows["reference"])
+    assert chunked["status"] == "skipped" and "CUDA only" in chunked["detail"]
     combinations = {(d, m) for d in ("float32", "bfloat16") for m in (False, True)}
     assert {(r["dtype"], r["masked"]) for r in kernels} == combinations
     assert {(r["d_qk"], r["d_v"]) for r in kernels} >= {(4, 16), (8, 32), (16, 64)}  # the paper's head dims
