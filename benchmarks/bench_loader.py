@@ -14,12 +14,16 @@ training joints are 7.2 GB). The main process runs one torch thread, like each l
     python benchmarks/bench_loader.py                                  # 4,000 samples, workers 0 1 2
     python benchmarks/bench_loader.py --samples 1000 --workers 0 1    # quicker
     python benchmarks/bench_loader.py --dir /data/tmp                  # another disk
+
+It ends with what one GPU consumes per preset (an estimate from counted FLOPs at an assumed rate) and the
+workers that feed it.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import platform
 import tempfile
@@ -35,6 +39,23 @@ from sttr.data.formats import write_labels
 from sttr.runtime import cpu_model
 
 MODALITIES = ("joint", "joint_bone")
+ASSUMED_GPU_TFLOPS = 250.0  # sustained bf16 training rate of one H100/H200, a quarter of its dense peak (README)
+LOADER_HEADROOM = 1.25  # workers that feed 1.25x what the GPU consumes
+
+
+def gpu_consumption(frames: int) -> list[tuple[str, str, float]]:
+    """(data, preset, samples/s) one GPU consumes in training at ``ASSUMED_GPU_TFLOPS``, from each paper
+    preset's counted FLOPs per training sample at T = ``frames`` (an estimate, not a measurement)."""
+    from gpu_check import flops_per_sample  # here: gpu_check imports this module
+
+    from sttr.models import ModelConfig
+
+    rows = []
+    for modality, bones in (("joint", False), ("joint_bone", True)):
+        for stream in ("spatial", "temporal", "stgcn"):
+            train_flops, _ = flops_per_sample(ModelConfig.paper(stream, bones=bones), frames)
+            rows.append((modality, stream, ASSUMED_GPU_TFLOPS * 1e12 / train_flops))
+    return rows
 
 
 def write_random_split(folder: Path, split: str, n: int, frames: int, classes: int = 60, seed: int = 0) -> Path:
@@ -64,12 +85,18 @@ def drop_from_page_cache(path: Path) -> None:
         os.close(fd)
 
 
-def loader_rate(folder: Path, modality: str, workers: int, batch: int, limit: int, pin_memory: bool = False) -> float:
-    """Steady samples per second of a shuffled pass over at most ``limit`` samples: the clock starts once the
-    batches the workers prepared during their start-up (2 per worker, the loader's prefetch) are taken."""
+def loader_rate(
+    folder: Path, modality: str, workers: int, batch: int, limit: int | None = None, pin_memory: bool = False
+) -> float:
+    """Steady samples per second of a shuffled pass over at most ``limit`` samples (None: all): the clock starts
+    once the batches the workers prepared during their start-up (2 per worker, the loader's prefetch) are taken,
+    at most half of the pass's batches, so that a small split is timed too."""
     ds = SkeletonDataset.from_dir(folder, split="train", modality=modality)
     loader = make_loader(ds, batch, shuffle=True, seed=1, num_workers=workers, pin_memory=pin_memory)
-    skip = max(1, 2 * workers)
+    if len(loader) < 2:
+        raise ValueError(f"{folder}: {len(ds)} samples make {len(loader)} batch(es) of {batch}; timing needs 2")
+    skip = min(max(1, 2 * workers), len(loader) // 2)
+    limit = len(ds) if limit is None else limit
     seen, start = 0, 0.0
     for i, (x, _, _) in enumerate(loader):
         if i == skip:
@@ -111,6 +138,7 @@ def main() -> None:
     header = f"| {'data':10} | {'workers':>7} | {'cache':5} | {'samples/s':>9} | {'samples/s per worker':>20} |"
     print(header)
     print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
+    warm_per_worker: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="sttr-bench-loader-", dir=args.dir) as tmp:
         folder = Path(tmp)
         path = write_random_split(folder, "train", args.samples, args.frames)
@@ -121,9 +149,22 @@ def main() -> None:
                         drop_from_page_cache(path)
                     rate = loader_rate(folder, modality, workers, args.batch_size, args.limit)
                     per_worker = rate / max(workers, 1)
+                    if cache == "warm" and workers >= 1:
+                        warm_per_worker[modality] = min(per_worker, warm_per_worker.get(modality, per_worker))
                     print(
                         f"| {modality:10} | {workers:7d} | {cache:5} | {rate:9.0f} | {per_worker:20.0f} |", flush=True
                     )
+    print(
+        f"\nwhat one GPU consumes in training at an assumed {ASSUMED_GPU_TFLOPS:.0f} TFLOP/s (counted FLOPs per sample "
+        f"at T = {args.frames}), and the workers that feed {LOADER_HEADROOM}x that at the lowest warm per-worker rate:"
+    )
+    print("| data       | preset   | GPU samples/s (estimate) | loader samples/s per worker | workers |")
+    print("|------------|----------|-------------------------:|----------------------------:|--------:|")
+    for modality, stream, gpu_rate in gpu_consumption(args.frames):
+        per_worker = warm_per_worker.get(modality)
+        need = "-" if per_worker is None else str(math.ceil(LOADER_HEADROOM * gpu_rate / per_worker))
+        loader = "-" if per_worker is None else f"{per_worker:.0f}"
+        print(f"| {modality:10} | {stream:8} | {gpu_rate:24.0f} | {loader:>27} | {need:>7} |")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at the end: {load:.1f}")
     print("workers 0: the main process reads; samples/s per worker = samples/s / max(workers, 1)")

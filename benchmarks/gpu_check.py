@@ -1,46 +1,58 @@
 """One prepared check of the CUDA path: does it compute what the CPU computes, how fast is it, what to recommend.
 
-    python benchmarks/gpu_check.py                    # one GPU: 5-8 minutes; results in gpu_check.json
-    python benchmarks/gpu_check.py --quick            # fewer steps, compile of one preset only: about 3 minutes
-    python benchmarks/gpu_check.py --json PATH        # where the JSON goes
+    python benchmarks/gpu_check.py --out DIR          # one GPU: 6 minutes by its budgets
+    python benchmarks/gpu_check.py --quick --out DIR  # fewer steps, compile of one preset only: 3 minutes
     python benchmarks/gpu_check.py --device cpu --quick --preset small --batch-size 2 --frames 16 \\
-        --split-samples 40 --workers 1 --no-compile   # the same sections on a CPU at tiny sizes (seconds)
+        --split-samples 40 --workers 1 --no-compile --out DIR   # the same sections on a CPU at tiny sizes
 
-Runs from a checkout without installing the package. Without a CUDA GPU (and ``--device cuda``, the default)
-it prints one line and exits 0. Progress goes to stderr; at the end one table goes to stdout. Exit status 1
-when a check failed.
+Runs from a checkout without installing the package. ``DIR`` receives ``gpu_check.json`` and ``gpu_check.md``
+(the table), both rewritten after every row, so that a run that is killed leaves what it measured. Without a
+CUDA GPU (and ``--device cuda``, the default) it says so on stderr and in DIR and exits 2. Progress goes to
+stderr, starting with the budget arithmetic; at the end the table goes to stdout. Exit status 1 when a check
+failed.
 
-Sections, each independent (a failure is recorded with its error and the next section runs) and each with a
-time budget (items left when it is spent are recorded as skipped); estimates for one H200/H100-class GPU:
+Sections, in this order, each independent (a failure is recorded with its error and the next section runs,
+also after a CUDA error that leaves this process's context unusable: then the in-process sections are skipped
+and the subprocess ones still run), each with a time budget (items left when it is spent are recorded as
+skipped). Budgets, default / --quick, in seconds, adding up to 360 / 180:
 
-  reference  (40 s; < 30 s)  every reference tensor (tests/data/**/manifest.json) on the device in float32 and
-                             float64, explicit and fused attention, compared as tests/test_official.py does
-                             (atol 1e-5), with TF32 off
-  attention  (10 s; < 5 s)   fused == explicit attention (attend with and without the DropAttention mask,
-                             SSA/TSA units in train and eval mode), as tests/test_attention.py, TF32 off
-  bf16       (10 s; < 5 s)   bf16 autocast logits of the reference configurations against the float32 ones:
-                             max |difference| <= 0.05 x max(1, max |logit|)
-  presets    (80 s; 30-60 s) a training step (SGD, cross-entropy) and an evaluation pass of each paper preset
-                             (S-TR, T-TR, ST-GCN; joints and joints + bones) at batch 32, T = 300, random
-                             input: fp32 (torch's defaults, TF32 convolutions) and bf16 samples/s, peak memory
-  compile    (120 s; 60-90 s per preset) the same with torch.compile and bf16; compile time reported apart;
-                             compiled eval logits against eager within the bf16 tolerance; presets are
-                             skipped once the budget cannot hold another compile
-  train_run  (110 s; 40-70 s) a synthetic NTU-sized split (prepared here, (N, 3, 300, 25, 2), 14 classes);
-                             the DataLoader alone over it (1 and N workers, joints and joints + bones);
-                             ``python -m sttr train`` for 2 epochs with train.device=cuda train.amp=bf16
-                             and N workers; the loader's share of step time
-  torchrun   (60 s; 30-40 s) the same run under ``torchrun --standalone --nproc_per_node 1`` (DDP, NCCL)
+  preflight  (5 / 5)     GPU name and memory, torch, CUDA and cuDNN versions, /dev/shm: the run's DataLoader
+                         workers are lowered until their batches in flight fit in half of its free space
+  reference  (30 / 15)   every reference tensor (tests/data/**/manifest.json) on the device in float32 and
+                         float64, explicit and fused attention, compared as tests/test_official.py does
+                         (atol 1e-5), with TF32 off
+  attention  (25 / 10)   fused == explicit attention (attend with and without the DropAttention mask, SSA/TSA
+                         units in train and eval mode) at the unit tests' shapes, TF32 off; then the SDPA
+                         kernels at the paper's head dims (every distinct attention call of S-TR and T-TR,
+                         joints and joints + bones), float32 and bfloat16, with and without the mask: the
+                         backend the default path runs (from the profiler) and each backend forced in turn,
+                         outputs and q/k/v gradients against the explicit path in float32 from the same inputs
+                         (atol = rtol = 1e-4 in float32, 3e-2 in bfloat16)
+  bf16       (10 / 5)    bf16 autocast logits of the reference configurations against the float32 ones:
+                         max |difference| <= 0.05 x max(1, max |logit|)
+  presets    (70 / 20)   a training step (SGD, cross-entropy) and an evaluation pass of each paper preset
+                         (S-TR, T-TR, ST-GCN; joints and joints + bones) at batch 32, T = 300, random
+                         input: fp32 (torch's defaults, TF32 convolutions) and bf16 samples/s, peak memory
+  train_run  (90 / 40)   a synthetic NTU-sized split (prepared here, (N, 3, 300, 25, 2), 14 classes);
+                         the DataLoader alone over it (1 and N workers, joints and joints + bones);
+                         ``python -m sttr train`` for 2 epochs with train.device=cuda train.amp=bf16
+                         and N workers; the loader's share of step time
+  torchrun   (45 / 25)   the same run under ``torchrun --standalone --nproc_per_node 1`` (DDP, NCCL)
+  compile    (85 / 60)   last, under a hard time limit (the budget), stopping at its first failure: the
+                         presets with torch.compile and bf16; one training step (dropout off) against eager
+                         (loss within the bf16 tolerance, every gradient norm within 10 %), compile times
+                         apart, samples/s, compiled eval logits against eager within the bf16 tolerance
 
 The estimates of an NTU-60 X-Sub epoch (40,091 training + 16,487 validation samples) and of the paper's
 120 epochs come from the measured samples/s; the recommendation is the fastest setting that passed its checks.
 
-JSON (format ``sttr-gpu-check/1``), rewritten after every measurement, so that a killed run leaves what it had::
+``gpu_check.json`` (format ``sttr-gpu-check/1``)::
 
     {
       "format": "sttr-gpu-check/1", "started": str, "finished": str | null, "interrupted": bool,
-      "argv": [str], "environment": {"torch", "python", "cpu", "cpu_count", "device", "gpu", "gpu_memory_gib",
-                                     "capability", "cuda", "cudnn", "fp32_precision": {...}},
+      "argv": [str], "budget_s": {NAME: float},
+      "environment": {"torch", "python", "cpu", "cpu_count", "device", "gpu", "gpu_memory_gib", "capability", "cuda",
+                      "cudnn", "fp32_precision": {...}},
       "settings": {"device", "quick", "preset", "batch_size", "frames", "warmup", "steps", "workers",
                    "split_samples", "amp", "compile", "compile_presets", "budget_scale"},
       "sections": {NAME: {"status": "running" | "ok" | "partial" | "skipped" | "failed", "seconds": float,
@@ -56,12 +68,17 @@ JSON (format ``sttr-gpu-check/1``), rewritten after every measurement, so that a
 Fields of the rows beyond item, status and detail, by section:
   reference  reference, variants: [{dtype, path: "explicit" | "fused", max_abs_diff: {logits_eval, logits_train,
              loss, grads (float64)}, gradient_keys_match, grad_norm_violations: [str], ok}]
-  attention  check, max_abs_diff: {dtype: float}, tolerance: {dtype: float}
+  preflight  GPU: gpu, memory_gib, free_gib; versions: torch, cuda, cudnn, python; /dev/shm: free_mib, workers,
+             workers_asked; CPUs: cpu, cpu_count
+  attention  check, max_abs_diff: {dtype: float}, tolerance: {dtype: float}; the kernel rows: unit, groups, heads,
+             tokens, d_qk, d_v, dtype, masked, default_backend, backends: {default|flash|efficient|cudnn|math:
+             "ok" | "unsupported" | "differs: ..." | "error: ..."}, max_abs_diff: {backend: float}, tolerance
   bf16       reference, max_abs_diff_eval, max_abs_diff_train, tolerance, top1_agreement
   presets    stream, input: "joints" | "bones", precision: "fp32" | "bf16", train_samples_per_s,
              eval_samples_per_s, peak_memory_gib, epoch_s, run_h; on CUDA train_gflop_per_sample, train_tflops
   compile    the same with precision "bf16+compile", and compile_train_s, compile_eval_s,
-             max_abs_diff_vs_eager, tolerance
+             max_abs_diff_vs_eager, tolerance, train_step_ok, loss_eager, loss_compiled, loss_tolerance,
+             grad_norm_max_rel_diff, grad_norm_worst, grad_keys_match
   train_run  kind "split": train_samples, val_samples, classes, seconds; kind "loader": modality, workers,
              samples_per_s, samples_per_s_per_worker; kind "run": command, returncode, wall_s, train_samples,
              val_samples, epoch_seconds: [float], top1, log_tail (when it failed); kind "loader_share": method,
@@ -87,9 +104,10 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections import Counter
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -109,7 +127,7 @@ from sttr.data.formats import write_json  # noqa: E402
 from sttr.data.prepare import prepare_ntu  # noqa: E402
 from sttr.data.synthetic import generate  # noqa: E402
 from sttr.models import ModelConfig, build_model  # noqa: E402
-from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend  # noqa: E402
+from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention, attend, attend_in_chunks  # noqa: E402
 from sttr.models.official import load_official  # noqa: E402
 from sttr.runtime import cpu_model  # noqa: E402
 from sttr.train import METRICS_FILE, read_metrics  # noqa: E402
@@ -133,18 +151,36 @@ PRESETS = (
     ("temporal", True),
     ("stgcn", True),
 )
-SECTIONS = ("reference", "attention", "bf16", "presets", "compile", "train_run", "torchrun")
-BUDGET_S = {
-    "reference": 40,
-    "attention": 10,
+SECTIONS = ("preflight", "reference", "attention", "bf16", "presets", "train_run", "torchrun", "compile")
+IN_PROCESS = {"reference", "attention", "bf16", "presets", "compile"}  # need this process's CUDA context
+BUDGET_S = {  # seconds per section on one H100-class GPU; they add up to 6 minutes
+    "preflight": 5,
+    "reference": 30,
+    "attention": 25,
     "bf16": 10,
-    "presets": 80,
-    "compile": 120,
-    "train_run": 110,
-    "torchrun": 60,
+    "presets": 70,
+    "train_run": 90,
+    "torchrun": 45,
+    "compile": 85,  # a hard limit: the compile is interrupted when it is spent
 }
+QUICK_BUDGET_S = {  # --quick: 3 minutes
+    "preflight": 5,
+    "reference": 15,
+    "attention": 10,
+    "bf16": 5,
+    "presets": 20,
+    "train_run": 40,
+    "torchrun": 25,
+    "compile": 60,
+}
+OUT_JSON, OUT_TABLE = "gpu_check.json", "gpu_check.md"  # what --out DIR holds, rewritten after every row
+SHM = Path("/dev/shm")
+SHM_SHARE = 0.5  # of /dev/shm's free space for the loader's batches in flight (pinned copies, other users)
+PREFETCH = 2  # batches each DataLoader worker keeps ready (torch's prefetch_factor)
 REFERENCE_ATOL = 1e-5  # tests/test_official.py
 EQUAL_TOL = {torch.float32: 1e-5, torch.float64: 1e-7}  # atol and rtol of fused == explicit
+KERNEL_TOL = {torch.float32: 1e-4, torch.bfloat16: 3e-2}  # atol = rtol of an SDPA kernel vs explicit fp32
+COMPILE_GRAD_TOL = 0.1  # relative difference of a gradient norm, compiled vs eager training step in bf16
 BF16_TOL = 0.05  # of max(1, max |logit|): bf16 keeps 8 significant bits; the CPU's autocast differs by up to 1.7 %
 COMPILE_GUESS_S = 90.0  # one preset's train + eval compile before any was measured
 OVERRIDES = {"fp32": [], "bf16": ["train.amp=bf16"], "bf16+compile": ["train.amp=bf16", "train.compile=true"]}
@@ -197,10 +233,12 @@ def plain(obj: Any) -> Any:
 
 
 class Report:
-    """The results, written to ``path`` (atomically) after every change."""
+    """The results, written to ``out/gpu_check.json`` and as a Markdown table to ``out/gpu_check.md`` (each
+    atomically) after every change, so that a run that is killed leaves what it measured."""
 
-    def __init__(self, path: Path, header: dict[str, Any]) -> None:
-        self.path = path
+    def __init__(self, out: Path, header: dict[str, Any]) -> None:
+        self.out = out
+        self.path = out / OUT_JSON
         self.data: dict[str, Any] = {
             "format": FORMAT,
             **header,
@@ -213,8 +251,12 @@ class Report:
         self.write()
 
     def write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.out.mkdir(parents=True, exist_ok=True)
         write_json(self.path, plain(self.data))  # through a temporary file, renamed when complete
+        table = self.out / OUT_TABLE
+        tmp = table.with_name(table.name + ".tmp")
+        tmp.write_text(format_markdown(self.data) + "\n")
+        os.replace(tmp, table)
 
     def open(self, name: str, budget_s: float) -> None:
         self.data["sections"][name] = {
@@ -251,6 +293,7 @@ class Run:
     report: Report
     tmp: Path
     split: Path | None = None
+    broken: str | None = None  # the CUDA error after which this process's context is unusable
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -394,6 +437,50 @@ def epoch_estimate(train_rate: float, eval_rate: float) -> dict[str, float]:
     return {"epoch_s": epoch_s, "run_h": EPOCHS * epoch_s / 3600}
 
 
+# ---------------------------------------------------------------------------------------------------- preflight
+
+
+def batch_bytes(batch: int, frames: int, channels: int = 6) -> int:
+    """Bytes of one float32 batch (N, C, T, 25, 2); joints + bones (6 channels) is the largest the loader sends."""
+    return batch * channels * frames * 25 * 2 * 4
+
+
+def workers_for_shm(workers: int, batch: int, frames: int, free_bytes: int) -> int:
+    """The most DataLoader workers, up to ``workers``, whose batches in flight (``PREFETCH`` each, joints + bones)
+    fit in ``SHM_SHARE`` of /dev/shm's free space: a worker hands each batch over in shared memory, and a full
+    /dev/shm kills the run with a "Bus error"."""
+    per_worker = PREFETCH * batch_bytes(batch, frames)
+    return max(0, min(workers, int(free_bytes * SHM_SHARE // per_worker)))
+
+
+def check_preflight(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    """What the run measures on: device, versions, memory, /dev/shm (the run's workers lowered to fit it)."""
+    env, s = run.report.data["environment"], run.settings
+    if run.device.type == "cuda":
+        free, total = torch.cuda.mem_get_info(run.device)
+        add(checked("GPU", True, f"{env['gpu']}, compute capability {env['capability']}, {total / 2**30:.1f} GiB "
+                    f"({free / 2**30:.1f} GiB free)", gpu=env["gpu"], memory_gib=total / 2**30,
+                    free_gib=free / 2**30))  # fmt: skip
+    else:
+        add(skipped("GPU", "--device cpu: a dry run of the sections on the CPU"))
+    versions = f"torch {env['torch']}, CUDA {env.get('cuda')}, cuDNN {env.get('cudnn')}, Python {env['python']}"
+    add(checked("versions", True, versions, **{k: env.get(k) for k in ("torch", "cuda", "cudnn", "python")}))
+    if not SHM.is_dir():
+        add(skipped("/dev/shm", f"{SHM} not found; workers kept at {s.workers}"))
+    else:
+        free = shutil.disk_usage(SHM).free
+        fit = workers_for_shm(s.workers, s.batch_size, s.frames, free)
+        detail = f"{free / 2**20:.0f} MiB free; {s.workers} worker(s) x {PREFETCH} batches x " \
+                 f"{batch_bytes(s.batch_size, s.frames) / 2**20:.2f} MiB (joints + bones)"  # fmt: skip
+        if fit < s.workers:
+            detail += f" do not fit in {SHM_SHARE:.0%} of it: workers lowered to {fit}"
+            run.settings = replace(s, workers=fit)
+            run.report.data["settings"]["workers"] = fit
+        add(checked("/dev/shm", True, detail, free_mib=free / 2**20, workers=run.settings.workers,
+                    workers_asked=s.workers))  # fmt: skip
+    add(checked("CPUs", True, f"{env['cpu']}, {env['cpu_count']} CPUs", cpu=env["cpu"], cpu_count=env["cpu_count"]))
+
+
 # ---------------------------------------------------------------------------------------------------- reference
 
 
@@ -477,9 +564,165 @@ def check_reference(run: Run, budget: Budget, add: Callable[[dict[str, Any]], No
 
 
 def attend_shapes(frames: int) -> tuple[tuple[int, int, int, int, int], ...]:
-    """(groups B, heads N_h, tokens L, d_qk and d_v per head): the unit test's shape, then the SSA and TSA shapes of
-    the paper's width-64 units for 2 samples x 2 persons at T = ``frames`` (25 joints; d_k = 16, d_v = 64, 8 heads)."""
+    """(groups B, heads N_h, tokens L, d_qk and d_v per head): the unit test's shape, then SSA- and TSA-like
+    shapes with tiny head dims (2/8) for 2 samples x 2 persons at T = ``frames``; the paper's own head dims are
+    the ``kernels`` check's (``paper_attention_shapes``)."""
     return (6, 4, 7, 5, 5), (2 * 2 * frames, 8, 25, 2, 8), (2 * 2 * 25, 8, frames, 2, 8)
+
+
+SDPA_OPS = {  # the aten op of each SDPA backend, as the profiler names it
+    "flash": ("_scaled_dot_product_flash_attention",),
+    "efficient": ("_scaled_dot_product_efficient_attention",),
+    "cudnn": ("_scaled_dot_product_cudnn_attention",),
+    "math": ("_scaled_dot_product_attention_math",),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def paper_attention_shapes(frames: int) -> tuple[tuple[str, int, int, int, int, int], ...]:
+    """(unit, groups, heads, tokens, d_qk, d_v per head) of every distinct attention call of the paper's S-TR
+    and T-TR, joints and joints + bones, for one sample (2 persons) at T = ``frames``, recorded from a forward
+    pass on the meta device."""
+    from sttr.models import attention as attention_module
+
+    seen: dict[tuple, tuple] = {}
+    real = attention_module.attend
+
+    def record(q, k, v, *args, **kwargs):
+        unit = "SSA" if q.shape[2] == 25 else "TSA"
+        key = (unit, q.shape[1], q.shape[2], q.shape[3], v.shape[3])
+        seen[key] = (unit, max(q.shape[0], seen.get(key, (0, 0))[1]), *key[1:])
+        return real(q, k, v, *args, **kwargs)
+
+    attention_module.attend = record
+    try:
+        for stream in ("spatial", "temporal"):
+            for bones in (False, True):
+                cfg = ModelConfig.paper(stream, bones=bones, fused_attention=True)
+                with torch.device("meta"):
+                    build_model(cfg).eval()(torch.zeros(1, cfg.in_channels, frames, cfg.num_joints, cfg.num_persons))
+    finally:
+        attention_module.attend = real
+    if not seen:
+        raise RuntimeError("no call of sttr.models.attention.attend recorded in the paper models' forward pass")
+    return tuple(sorted(seen.values()))
+
+
+def sdpa_backend_used(q, k, v, keep) -> str:
+    """Which SDPA backend ``attend``'s fused path runs for these inputs, from the profiler's op names."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        attend(q, k, v, keep=keep, fused=True)
+    names = {e.key for e in prof.key_averages()}
+    found = [b for b, ops in SDPA_OPS.items() if any(any(op in n for op in ops) for n in names)]
+    return "+".join(found) or "unknown"
+
+
+def kernel_row(shape: tuple[str, int, int, int, int, int], dtype: torch.dtype, masked: bool,
+               device: torch.device) -> dict[str, Any]:  # fmt: skip
+    """One paper attention shape in ``dtype``, with or without the DropAttention mask: the default SDPA path and
+    each backend forced in turn, outputs and q/k/v gradients against the explicit path in float32 from the same
+    inputs (TF32 off), at ``KERNEL_TOL[dtype]`` (atol = rtol)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    unit, b, h, length, d_qk, d_v = shape
+    g = torch.Generator().manual_seed(0)
+    q, k = (torch.randn(b, h, length, d_qk, generator=g).to(device=device, dtype=dtype) for _ in range(2))
+    v = torch.randn(b, h, length, d_v, generator=g).to(device=device, dtype=dtype)
+    keep = None
+    if masked:
+        keep = torch.rand(b, h, 1, length, generator=g) < 0.5
+        keep[0, 0] = False  # a (group, head) with every key dropped
+        keep = keep.to(device)
+    tol = KERNEL_TOL[dtype]
+    with strict_fp32(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # SDPA says why each backend it skips does not apply
+        ref_in = [t.float().requires_grad_(True) for t in (q, k, v)]
+        ref, _ = attend(*ref_in, keep=keep, fused=False)
+        ref_grads = torch.autograd.grad(ref.square().sum(), ref_in)
+
+        def compare() -> float:
+            ins = [t.clone().requires_grad_(True) for t in (q, k, v)]
+            out, _ = attend(*ins, keep=keep, fused=True)
+            grads = torch.autograd.grad(out.float().square().sum(), ins)
+            pairs = [(out, ref), *zip(grads, ref_grads)]
+            if not all(close(a, b_, tol) for a, b_ in pairs):
+                raise AssertionError(f"max diff {max(max_abs(a, b_) for a, b_ in pairs):.2e} over the tolerance")
+            return max(max_abs(a, b_) for a, b_ in pairs)
+
+        default = sdpa_backend_used(q, k, v, keep)
+        results: dict[str, str] = {}
+        diffs: dict[str, float] = {}
+        try:
+            diffs["default"] = compare()
+            results["default"] = "ok"
+        except AssertionError as err:
+            results["default"] = f"differs: {err}"
+        for name, backend in (("flash", SDPBackend.FLASH_ATTENTION), ("efficient", SDPBackend.EFFICIENT_ATTENTION),
+                              ("cudnn", SDPBackend.CUDNN_ATTENTION), ("math", SDPBackend.MATH)):  # fmt: skip
+            try:
+                with sdpa_kernel([backend]):
+                    diffs[name] = compare()
+                results[name] = "ok"
+            except AssertionError as err:
+                results[name] = f"differs: {err}"
+            except RuntimeError as err:  # "No available kernel": this backend does not take these inputs
+                results[name] = "unsupported" if "kernel" in str(err).lower() else f"error: {str(err)[:200]}"
+    label = str(dtype).removeprefix("torch.")
+    item = f"{unit} L={length} {h} heads d {d_qk}/{d_v} {label}{', DropAttention' if masked else ''}"
+    # a wrong result fails the row, from any backend (another shape or torch may pick it); an error only from the
+    # default path, which the models run
+    bad = [n for n, r in results.items() if r.startswith("differs") or (n == "default" and r != "ok")]
+    errors = [n for n, r in results.items() if r.startswith("error") and n not in bad]
+    ran = [n for n, r in results.items() if r == "ok" and n != "default"]
+    detail = (
+        f"default: {default}, max diff {diffs.get('default', float('nan')):.1e} (atol = rtol = {tol:g}); "
+        f"backends ok: {', '.join(ran) or 'none'}"
+        + (f"; failed: {', '.join(f'{n} ({results[n]})' for n in bad)}" if bad else "")
+        + (f"; raised when forced: {', '.join(errors)}" if errors else "")
+    )
+    return checked(item, not bad, detail, unit=unit, groups=b, heads=h, tokens=length, d_qk=d_qk, d_v=d_v,
+                   dtype=label, masked=masked, default_backend=default, backends=results, max_abs_diff=diffs,
+                   tolerance=tol)  # fmt: skip
+
+
+def chunked_row(device: torch.device, groups: int = 70_000) -> dict[str, Any]:
+    """SSA over more groups than the memory-efficient kernel's grid takes (65,535; batch 117 x 2 persons x 300
+    frames), through ``attend_in_chunks`` with the mask, against the explicit path in float32."""
+    item = f"SSA over {groups:,} groups, float32, DropAttention, chunked"
+    if device.type != "cuda":
+        return skipped(item, "CUDA only (the kernel's grid limit); tests/test_attention_chunks.py checks the chunks")
+    g = torch.Generator(device=device).manual_seed(0)
+    q, k = (torch.randn(groups, 8, 25, 4, device=device, generator=g) for _ in range(2))  # d 4/16: S-TR joints
+    v = torch.randn(groups, 8, 25, 16, device=device, generator=g)
+    keep = torch.rand(groups, 8, 1, 25, device=device, generator=g) < 0.5
+    with strict_fp32():
+        out, _ = attend_in_chunks(q, k, v, keep=keep, fused=True)
+        ref, _ = attend(q, k, v, keep=keep, fused=False)
+    diff, tol = max_abs(out, ref), KERNEL_TOL[torch.float32]
+    return checked(item, close(out, ref, tol), f"max diff {diff:.1e} (atol = rtol = {tol:g})", groups=groups,
+                   max_abs_diff=diff, tolerance=tol)  # fmt: skip
+
+
+def check_kernels(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    """Every paper attention shape x (float32, bfloat16) x (no mask, DropAttention mask), then SSA over more
+    groups than the kernel takes at once."""
+    for shape in paper_attention_shapes(run.settings.frames):
+        for dtype in (torch.float32, torch.bfloat16):
+            for masked in (False, True):
+                item = f"{shape[0]} L={shape[3]} d {shape[4]}/{shape[5]} {str(dtype).removeprefix('torch.')}"
+                if budget.spent():
+                    add(skipped(item, "budget spent"))
+                    continue
+                try:
+                    add(kernel_row(shape, dtype, masked, run.device))
+                except Exception as err:  # noqa: BLE001 - recorded; the other shapes still run
+                    add(failed(item, err))
+    try:
+        add(chunked_row(run.device))
+    except Exception as err:  # noqa: BLE001 - recorded
+        add(failed("SSA over more than 65,535 groups", err))
 
 
 def attend_pairs(
@@ -558,6 +801,7 @@ def attention_row(name: str, device: torch.device, dtypes: tuple[torch.dtype, ..
 
 
 def check_attention(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    """fused == explicit at the unit test's shapes, then the SDPA kernels at the paper's head dims."""
     dtypes = (torch.float32,) if run.settings.quick else (torch.float32, torch.float64)
     for name in ATTENTION_CHECKS:
         if budget.spent():
@@ -567,6 +811,7 @@ def check_attention(run: Run, budget: Budget, add: Callable[[dict[str, Any]], No
             add(attention_row(name, run.device, dtypes, run.settings.frames))
         except Exception as err:  # noqa: BLE001 - recorded; the other checks still run
             add(failed(name, err))
+    check_kernels(run, budget, add)
 
 
 # ---------------------------------------------------------------------------------------------------- bf16
@@ -734,22 +979,83 @@ def check_presets(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None
 # ---------------------------------------------------------------------------------------------------- compile
 
 
+class TimeLimit(BaseException):
+    """A hard time limit ran out (``hard_limit``); a BaseException, so that no ``except Exception`` inside
+    the compiler swallows it."""
+
+
+@contextmanager
+def hard_limit(seconds: float) -> Iterator[None]:
+    """Raise ``TimeLimit`` in this (main) thread after ``seconds``, also inside a long compile: SIGALRM's
+    handler runs between two Python bytecodes, and the compiler is mostly Python."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeLimit(f"stopped at the section's hard limit of {seconds:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def step_gradients(forward: torch.nn.Module, model: torch.nn.Module, x, y, amp: str | None) -> tuple[float, dict]:
+    """Loss and per-parameter gradient norms of one training step of ``forward`` (``model`` or its compiled
+    wrapper), read from ``model``'s parameters; no optimiser step."""
+    model.zero_grad(set_to_none=True)
+    with autocast(x.device, amp):
+        logits = forward(x)  # (N, K)
+    loss = F.cross_entropy(logits.float(), y)
+    loss.backward()
+    norms = {n: float(p.grad.float().norm()) for n, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    return float(loss.detach()), norms
+
+
+def compare_steps(eager: tuple[float, dict], compiled: tuple[float, dict]) -> dict[str, Any]:
+    """Loss and gradient norms of a compiled training step against eager's: the loss within the bf16
+    tolerance, each gradient norm within ``COMPILE_GRAD_TOL`` relative (norms under 1e-3 of the largest are
+    compared against that floor)."""
+    (loss_e, norms_e), (loss_c, norms_c) = eager, compiled
+    floor = 1e-3 * max(norms_e.values(), default=1.0)
+    rel = {k: abs(norms_c[k] - n) / max(n, floor) for k, n in norms_e.items() if k in norms_c}
+    worst = max(rel, key=rel.get) if rel else None
+    loss_tol = BF16_TOL * max(1.0, abs(loss_e))
+    grads_ok = set(norms_e) == set(norms_c) and (not rel or rel[worst] <= COMPILE_GRAD_TOL)
+    ok = grads_ok and abs(loss_c - loss_e) <= loss_tol
+    return {
+        "train_step_ok": ok,
+        "loss_eager": loss_e,
+        "loss_compiled": loss_c,
+        "loss_tolerance": loss_tol,
+        "grad_norm_max_rel_diff": rel[worst] if worst else None,
+        "grad_norm_worst": worst,
+        "grad_keys_match": set(norms_e) == set(norms_c),
+    }
+
+
 def measure_compiled(run: Run, cfg: ModelConfig) -> dict[str, Any]:
-    """torch.compile + bf16: compile times apart, steady samples/s, and compiled eval logits against eager."""
+    """torch.compile + bf16: one training step (dropout off) checked against eager by its loss and gradient
+    norms, compile times apart, steady samples/s, and compiled eval logits against eager."""
     import torch._dynamo
 
     s, device = run.settings, run.device
     torch._dynamo.reset()
     torch.manual_seed(0)
+    cfg = ModelConfig.from_dict({**cfg.to_dict(), "dropout": 0.0, "drop_attention": 0.0})  # deterministic steps
     model = build_model(cfg).to(device)
     compiled = torch.compile(model)
     optimizer = sgd(model)
     x, y = random_batch(cfg, s, device)
+    eager_step = step_gradients(model, model, x, y, "bf16")
     reset_peak(device)
     start = time.perf_counter()
-    train_step(compiled, optimizer, x, y, "bf16")
+    compiled_step = step_gradients(compiled, model, x, y, "bf16")
     sync(device)
     first_train = time.perf_counter() - start
+    step_check = compare_steps(eager_step, compiled_step)
     train_s = seconds_per_step(
         lambda: train_step(compiled, optimizer, x, y, "bf16"), max(0, s.warmup - 1), s.steps, device
     )
@@ -769,6 +1075,7 @@ def measure_compiled(run: Run, cfg: ModelConfig) -> dict[str, Any]:
         "compile_eval_s": max(0.0, first_eval - eval_s),
         "max_abs_diff_vs_eager": max_abs(got, expected),
         "tolerance": tolerance,
+        **step_check,
     }
 
 
@@ -781,16 +1088,22 @@ def compile_row(run: Run, stream: str, bones: bool) -> dict[str, Any]:
         return failed(item, err, **fields)
     finally:
         release_memory(run.device)
-    ok = m["max_abs_diff_vs_eager"] <= m["tolerance"]
+    ok = m["max_abs_diff_vs_eager"] <= m["tolerance"] and m["train_step_ok"]
+    grad = m["grad_norm_max_rel_diff"]
     detail = (
         f"compile {m['compile_train_s']:.0f} s + eval {m['compile_eval_s']:.0f} s; {rate_detail(m)}; "
-        f"eval logits vs eager max diff {m['max_abs_diff_vs_eager']:.3f} (tolerance {m['tolerance']:.3f})"
+        f"eval logits vs eager max diff {m['max_abs_diff_vs_eager']:.3f} (tolerance {m['tolerance']:.3f}); "
+        f"training step: loss {m['loss_compiled']:.4f} vs {m['loss_eager']:.4f} (tolerance {m['loss_tolerance']:.3f}), "
+        f"gradient norms within {grad if grad is not None else float('nan'):.1%} ({COMPILE_GRAD_TOL:.0%} allowed)"
     )
     return checked(item, ok, detail, **fields, **m)
 
 
 def check_compile(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
+    """The presets compiled in turn, under a hard time limit (the section's budget); the first failure, a
+    failed check or the limit stops the section, as a missing compiler would fail every preset the same way."""
     last: float | None = None
+    stopped: str | None = None
     for i, (stream, bones) in enumerate(PRESETS):
         item = f"{preset_name(stream, bones)} bf16+compile"
         need = last if last is not None else COMPILE_GUESS_S * run.settings.budget_scale
@@ -798,18 +1111,21 @@ def check_compile(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None
             add(skipped(item, "--no-compile"))
         elif i >= run.settings.compile_presets:
             add(skipped(item, f"compile of the first {run.settings.compile_presets} preset(s) only"))
-        elif budget.left() < need:
-            add(
-                skipped(
-                    item, f"compile budget spent: {max(0.0, budget.left()):.0f} s left, a compile takes ~{need:.0f} s"
-                )
-            )
+        elif stopped:
+            add(skipped(item, f"stopped after {stopped}"))
+        elif last is not None and budget.left() < need:
+            left = max(0.0, budget.left())
+            add(skipped(item, f"compile budget spent: {left:.0f} s left, a compile takes ~{need:.0f} s"))
         else:
             start = time.monotonic()
             try:
-                add(compile_row(run, stream, bones))
-            except Exception as err:  # noqa: BLE001 - recorded; compile may fail where eager works
-                add(failed(item, err))
+                with hard_limit(budget.left()):
+                    row = compile_row(run, stream, bones)
+            except (Exception, TimeLimit) as err:  # noqa: BLE001 - recorded; compile may fail where eager works
+                row = failed(item, err)
+            add(row)
+            if row["status"] != "ok":
+                stopped = f"the failure of {item}"
             last = time.monotonic() - start
 
 
@@ -866,9 +1182,62 @@ def train_command(
     return cmd
 
 
-def run_process(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[int | None, str]:
-    """Exit status (None after a timeout) and output of ``cmd``, run in a process group of its own that is killed
-    whole on a timeout or an interruption, so that no trainer (torchrun's worker included) is left on the GPU."""
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (children, grandchildren, ...), from /proc (Linux; none elsewhere)."""
+    parent_of: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parent_of[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [c for c, p in parent_of.items() if p in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def stop_tree(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM, then after ``grace`` seconds SIGKILL, to ``proc``'s process group and to every process below it
+    in a group of its own: torchrun starts its workers in new sessions, which its group's signal misses."""
+    tree = descendants(proc.pid)
+    groups = {proc.pid}
+    for pid in tree:
+        try:
+            groups.add(os.getpgid(pid))
+        except ProcessLookupError:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for group in groups:
+            try:
+                os.killpg(group, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in tree:  # a worker that made a group of its own after we looked
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if sig == signal.SIGTERM:
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and not (proc.poll() is not None and all(map(_finished, tree))):
+                time.sleep(0.1)
+
+
+def _finished(pid: int) -> bool:
+    """True when ``pid`` is gone or a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def run_process(cmd: list[str], env: dict[str, str], timeout: float, grace: float = 5.0) -> tuple[int | None, str]:
+    """Exit status (None after a timeout) and output of ``cmd``, run in a process group of its own; on a timeout
+    or an interruption it and everything it started are stopped (``stop_tree``), and the output is read with a
+    time limit, so that neither a trainer left on the GPU nor a hung worker holding the pipe can block the check."""
     with subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     ) as proc:
@@ -876,10 +1245,13 @@ def run_process(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[in
             out, _ = proc.communicate(timeout=timeout)
             return proc.returncode, out
         except BaseException as err:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
+            stop_tree(proc, grace)
+            try:
+                out, _ = proc.communicate(timeout=grace + 5)
+            except subprocess.TimeoutExpired:  # a process we could not stop still holds the pipe
+                out = "(output not read: a process of the run still held it after SIGKILL)"
             if isinstance(err, subprocess.TimeoutExpired):
-                return None, out
+                return None, out or ""
             raise
 
 
@@ -937,10 +1309,11 @@ def loader_rows(run: Run, split: Path, budget: Budget) -> list[dict[str, Any]]:
             if budget.spent():
                 rows.append(skipped(item, "budget spent"))
                 continue
-            limit = max(
-                s.batch_size, n_train - (2 * workers + 1) * s.batch_size
-            )  # every sample after the start-up batches
-            rate = loader_rate(split, modality, workers, s.batch_size, limit, pin_memory=run.device.type == "cuda")
+            try:  # every sample after the start-up batches
+                rate = loader_rate(split, modality, workers, s.batch_size, pin_memory=run.device.type == "cuda")
+            except Exception as err:  # noqa: BLE001 - recorded; the other loaders and the real run still run
+                rows.append(failed(item, err, kind="loader", modality=modality, workers=workers))
+                continue
             per_worker = rate / max(workers, 1)
             detail = f"{num(rate)} samples/s, {num(per_worker)} per worker"
             rows.append(checked(item, True, detail, kind="loader", modality=modality, workers=workers,
@@ -996,6 +1369,9 @@ def share_row(run: Run, loaders: list[dict[str, Any]], train: dict[str, Any]) ->
     precision = "fp32" if s.amp == "fp32" else "bf16"
     model = model_rates(run, "spatial", False, precision)
     item = f"loader share, spatial joints {precision}"
+    if model is None and run.broken:
+        return skipped(item, f"no model rate: this process's CUDA context is unusable after: {run.broken}",
+                       kind="loader_share")  # fmt: skip
     if model is None:
         measured = measure_eager(run, preset_config(s, "spatial", False), None if precision == "fp32" else "bf16")
         model = {
@@ -1047,7 +1423,10 @@ def check_train_run(run: Run, budget: Budget, add: Callable[[dict[str, Any]], No
         add(row)
     train = run_training(run, budget, torchrun=False)
     add(train)
-    add(share_row(run, loaders, train))
+    try:
+        add(share_row(run, loaders, train))
+    except Exception as err:  # noqa: BLE001 - recorded; the run's row above stands
+        add(failed("loader share", err, kind="loader_share"))
 
 
 def check_torchrun(run: Run, budget: Budget, add: Callable[[dict[str, Any]], None]) -> None:
@@ -1060,6 +1439,7 @@ def check_torchrun(run: Run, budget: Budget, add: Callable[[dict[str, Any]], Non
 
 
 CHECKS: dict[str, Callable[[Run, Budget, Callable[[dict[str, Any]], None]], None]] = {
+    "preflight": check_preflight,
     "reference": check_reference,
     "attention": check_attention,
     "bf16": check_bf16,
@@ -1161,22 +1541,55 @@ def format_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_markdown(data: dict[str, Any]) -> str:
+    """The Markdown file of --out: what ran where, whether it finished, and the table."""
+    env = data.get("environment", {})
+    state = "finished " + data["finished"] if data.get("finished") else (
+        "interrupted" if data.get("interrupted") else "running (or killed)")  # fmt: skip
+    head = (
+        f"GPU check ({FORMAT}): {env.get('gpu', env.get('device'))}, torch {env.get('torch')}, CUDA {env.get('cuda')}, "
+        f"cuDNN {env.get('cudnn')}, {env.get('cpu_count')} CPUs; started {data.get('started')}, {state}"
+    )
+    return head + "\n\n" + format_table(data)
+
+
 # ---------------------------------------------------------------------------------------------------- main
 
 
+def budgets(settings: Settings) -> dict[str, float]:
+    """Each section's time budget in seconds: the default or --quick table, times --budget-scale."""
+    table = QUICK_BUDGET_S if settings.quick else BUDGET_S
+    return {name: seconds * settings.budget_scale for name, seconds in table.items()}
+
+
+def budget_line(settings: Settings, sections: list[str]) -> str:
+    """The run's budget arithmetic, printed at the start."""
+    b = budgets(settings)
+    total = sum(b[n] for n in sections)
+    return " + ".join(f"{n} {b[n]:.0f}" for n in sections) + f" = {total:.0f} s ({total / 60:.1f} min)"
+
+
 def run_section(run: Run, name: str) -> None:
-    """Run one section within its budget; an exception is recorded as the section's error."""
-    budget = Budget(BUDGET_S[name] * run.settings.budget_scale)
+    """Run one section within its budget; an exception is recorded as the section's error. After a CUDA error
+    that leaves this process's context unusable, the sections that need it are skipped; subprocesses still run."""
+    budget = Budget(budgets(run.settings)[name])
     run.report.open(name, budget.seconds)
     logger.info("[%s] start, budget %.0f s", name, budget.seconds)
     start, error = time.perf_counter(), None
+    if run.broken and name in IN_PROCESS:
+        run.report.add(name, skipped("(section)", f"this process's CUDA context is unusable after: {run.broken}"))
+    else:
+        try:
+            CHECKS[name](run, budget, lambda row: run.report.add(name, row))
+        except Exception as err:  # noqa: BLE001 - a failing section is recorded and the next one runs
+            error = f"{type(err).__name__}: {err}"
+            logger.error("[%s] failed: %s\n%s", name, error, traceback.format_exc())
     try:
-        CHECKS[name](run, budget, lambda row: run.report.add(name, row))
-    except Exception as err:  # noqa: BLE001 - a failing section is recorded and the next one runs
-        error = f"{type(err).__name__}: {err}"
-        logger.error("[%s] failed: %s\n%s", name, error, traceback.format_exc())
-    finally:
         release_memory(run.device)
+    except Exception as err:  # noqa: BLE001 - a sticky CUDA error (e.g. an illegal memory access) raises here
+        run.broken = f"{type(err).__name__}: {err}"[:300]
+        error = (error + "; " if error else "") + f"releasing memory: {run.broken}"
+        logger.error("[%s] CUDA unusable: %s", name, run.broken)
     seconds = time.perf_counter() - start
     status = section_status(run.report.rows(name), error)
     run.report.close(name, status, seconds, error)
@@ -1191,7 +1604,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         help="1 warm-up + 2 timed steps, float32 checks only, compile of one preset, 1,008-sample split",
     )
     parser.add_argument(
-        "--json", default="gpu_check.json", help="where the results go (rewritten after every measurement)"
+        "--out", required=True, help=f"folder for {OUT_JSON} and {OUT_TABLE}, rewritten after every measurement"
     )
     parser.add_argument(
         "--device", default="cuda", choices=["cuda", "cpu"], help="cpu: the same sections on the CPU (use tiny sizes)"
@@ -1238,34 +1651,40 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
 def no_gpu_line() -> str:
     build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
     return (
-        f"gpu_check: no CUDA GPU visible (torch {torch.__version__}, {build}); nothing to check here. "
-        "Run it on a machine with a GPU, or use --device cpu with tiny sizes."
+        f"gpu_check: no CUDA GPU visible (torch {torch.__version__}, {build}); nothing was checked. "
+        "Run it on a machine with a GPU and a CUDA build of torch, or use --device cpu with tiny sizes."
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     args, settings = parse_args(argv)
-    if settings.device == "cuda" and not torch.cuda.is_available():
-        print(no_gpu_line())
-        return 0
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
     )
-    device = torch.device(settings.device)
     header = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "argv": sys.argv if argv is None else argv,
-        "environment": environment(device),
         "settings": asdict(settings),
     }
-    report = Report(Path(args.json), header)
-    logger.info("%s, torch %s; results in %s", header["environment"].get("gpu", device), torch.__version__, report.path)
+    if settings.device == "cuda" and not torch.cuda.is_available():  # preflight: a CUDA-less torch must not pass
+        report = Report(Path(args.out), {**header, "environment": environment(torch.device("cpu"))})
+        report.open("preflight", 0)
+        report.add("preflight", checked("CUDA", False, no_gpu_line()))
+        report.close("preflight", "failed", 0.0, "no CUDA GPU visible")
+        print(no_gpu_line(), file=sys.stderr)
+        return 2
+    device = torch.device(settings.device)
+    report = Report(Path(args.out), {**header, "environment": environment(device)})
+    sections = [n for n in SECTIONS if n in args.sections or n == "preflight"]
+    gpu = report.data["environment"].get("gpu", device)
+    logger.info("%s, torch %s; results in %s", gpu, torch.__version__, report.out)
+    logger.info("budget: %s", budget_line(settings, sections))
+    report.data["budget_s"] = budgets(settings)
     try:
         with tempfile.TemporaryDirectory(prefix="sttr-gpu-check-", dir=args.tmp_dir) as tmp:
             run = Run(settings, device, report, Path(tmp))
-            for name in SECTIONS:
-                if name in args.sections:
-                    run_section(run, name)
+            for name in sections:
+                run_section(run, name)
     except BaseException:
         report.data["interrupted"] = True
         report.write()
@@ -1275,7 +1694,7 @@ def main(argv: list[str] | None = None) -> int:
     env = report.data["environment"]
     print(
         f"GPU check: {env.get('gpu', env['device'])}, torch {env['torch']}, CUDA {env.get('cuda')}, "
-        f"{env['cpu_count']} CPUs; batch {settings.batch_size}, T = {settings.frames}; JSON: {report.path}"
+        f"{env['cpu_count']} CPUs; batch {settings.batch_size}, T = {settings.frames}; results: {report.out}"
     )
     print(format_table(report.data))
     return 1 if any(s["status"] == "failed" for s in report.data["sections"].values()) else 0

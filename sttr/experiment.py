@@ -118,7 +118,8 @@ class TrainConfig:
     ``batch_size * grad_accum * world_size``. The learning rate is set once per epoch: ``schedule`` "step"
     multiplies it by ``gamma`` at each of ``milestones`` (the paper), "cosine" decays it to zero over the
     epochs after ``warmup_epochs`` (a linear ramp from ``lr / (warmup_epochs + 1)``). ``threads`` fixes
-    torch's CPU threads for the run (None: torch's default); CPU results depend on it.
+    torch's CPU threads for the run (None: torch's default); CPU results depend on it. ``loss_every``: steps
+    between the training loss's copies to the CPU (divergence check, progress); the training math is the same.
     """
 
     epochs: int = 120
@@ -140,10 +141,11 @@ class TrainConfig:
     eval_every: int = 1
     max_batches: int | None = None
     threads: int | None = None
+    loss_every: int = 50
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "milestones", tuple(self.milestones))
-        for name in ("epochs", "batch_size", "grad_accum", "eval_every"):
+        for name in ("epochs", "batch_size", "grad_accum", "eval_every", "loss_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"train.{name}: expected a positive integer, got {value!r}")

@@ -169,6 +169,39 @@ def _evaluate(
     }
 
 
+class PadToBatch(nn.Module):
+    """Evaluation through a compiled model at one batch size: a short last batch is padded with zeros to
+    ``batch`` samples and the padding's logits dropped, so that it does not recompile. Exact in eval mode, where
+    every sample's logits depend on that sample only (BN running statistics, no dropout)."""
+
+    def __init__(self, model: nn.Module, batch: int) -> None:
+        super().__init__()
+        self.model, self.batch = model, batch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, V, M), N <= batch -> (N, K)."""
+        n = x.shape[0]
+        if n < self.batch:
+            x = torch.cat([x, x.new_zeros((self.batch - n, *x.shape[1:]))])  # (batch, C, T, V, M)
+        return self.model(x)[:n]
+
+
+def configure_device(device: torch.device) -> None:
+    """cuDNN autotuning on CUDA: the input shapes are fixed (batch, C, T, V, M), so the fastest convolution
+    algorithm is searched once per shape and reused."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+
+def restore_scaler(scaler: torch.amp.GradScaler, state: dict[str, Any], path: Path) -> None:
+    """The checkpoint's loss-scaler state; a run without fp16 saved none (an empty dict), and an fp16 run that
+    resumes from it starts with a fresh scale, as a new fp16 run does."""
+    if not state and scaler.is_enabled():
+        logger.info("%s: no fp16 loss-scaler state (saved without train.amp=fp16); starting a fresh scale", path)
+        return
+    scaler.load_state_dict(state)
+
+
 def freeze_unused_parameters(model: nn.Module, example: torch.Tensor) -> list[str]:
     """Stop gradients of parameters the forward pass never uses (e.g. the authors' unused ``person_bn``), which
     DDP would otherwise wait for; a single-process run leaves such parameters unchanged anyway. Returns their names."""
@@ -195,6 +228,12 @@ def _diverged(cfg: ExperimentConfig, epoch: int, step: int, value: float, lr: fl
     return TrainingDiverged(
         f"{cfg.name}: the training loss became {value} at epoch {epoch}, step {step}; stopped. Hints: " + "; ".join(hints)
     )
+
+
+def loss_stats(pending: list[torch.Tensor], env: DistEnv) -> torch.Tensor:
+    """The (loss sum, count) of each pending step, summed over ranks, on the CPU: (steps, 2) float64. One
+    all-reduce and one device-to-host copy for ``train.loss_every`` steps, so that the GPU is not stalled each step."""
+    return all_reduce_sum(torch.stack(pending), env).cpu()
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -239,6 +278,7 @@ def train(
     env = env_from_torchrun()
     device = resolve_device(cfg.train.device, env)
     env = setup(device)
+    configure_device(device)
     try:
         result = _train(cfg, env, device, progress, resume)
     except BaseException:
@@ -261,7 +301,9 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
     class_names = _class_names(val_ds, cfg.model.num_classes)
     model = build_model(cfg.model).to(device)
     if tc.sync_bn and env.enabled:
-        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        if device.type != "cuda" and env.world_size > 1:
+            raise ConfigError(f"{cfg.source}: train.sync_bn needs CUDA (torch's SyncBatchNorm runs on GPUs only)")
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # every BN, the SSA/TSA input BN included
     raw_model = model  # the module whose state_dict keys go into checkpoints
     optimizer = build_optimizer(raw_model, cfg)
     scheduler = build_scheduler(optimizer, cfg)
@@ -275,7 +317,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
         raw_model.load_state_dict(ckpt["model_state_dict"])
         optimizer.load_state_dict(ckpt["optimizer_state_dict"])
         scheduler.load_state_dict(ckpt["scheduler_state_dict"])
-        scaler.load_state_dict(ckpt["scaler_state_dict"])
+        restore_scaler(scaler, ckpt["scaler_state_dict"], last_path)
         start_epoch, best_top1, best_epoch = ckpt["epoch"], ckpt["best_top1"], ckpt.get("best_epoch", 0)
         per_rank = ckpt.get("rng_per_rank") or []
         restored_rng = per_rank[env.rank] if len(per_rank) == env.world_size else ckpt["rng"]
@@ -289,15 +331,16 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
             metrics_path.unlink()
 
     model = raw_model
-    if tc.compile:
-        model = torch.compile(model)
-    eval_model = model
     if env.enabled:
         example = val_ds[0][0].unsqueeze(0).to(device)  # (1, C, T, V, M)
         frozen = freeze_unused_parameters(raw_model, example)
         if frozen:
             logger.info("DDP: parameters unused by forward kept fixed: %s", ", ".join(frozen))
         model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    eval_model: nn.Module = raw_model  # evaluation needs no DDP: each rank scores its shard, ``gather`` joins them
+    if tc.compile:  # after DDP, as PyTorch documents; one batch size: training drops the short last batch
+        model = torch.compile(model)
+        eval_model = PadToBatch(torch.compile(raw_model), tc.batch_size)
     if restored_rng is not None:
         set_rng_state(restored_rng)  # last: nothing above may draw from the RNGs after this point
 
@@ -311,6 +354,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
             shuffle=True,
             seed=(tc.seed * 1000 + epoch) % 2**31,  # a fresh, reproducible order each epoch (also after resume)
             num_workers=cfg.data.num_workers,
+            drop_last=tc.compile,  # a compiled step sees one batch size (at most batch_size - 1 samples left out)
             distributed=env.enabled,
             pin_memory=device.type == "cuda",  # non_blocking copies below are asynchronous only from pinned memory
         )
@@ -321,6 +365,7 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
         optimizer.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), dtype=torch.float64)
         n_seen = 0
+        pending: list[torch.Tensor] = []  # (loss sum, count) of the steps since the loss last reached the CPU
         bar = tqdm(
             total=n_batches, desc=f"epoch {epoch + 1}/{tc.epochs}", leave=False, disable=not (progress and env.is_main)
         )
@@ -336,18 +381,22 @@ def _train(cfg: ExperimentConfig, env: DistEnv, device: torch.device, progress: 
                     logits = model(x)  # (N, K)
                 loss = F.cross_entropy(logits.float(), y)
                 n = torch.tensor(float(x.shape[0]), dtype=torch.float64, device=device)
-                stat = all_reduce_sum(torch.stack([loss.detach().double() * n, n]), env).cpu()  # (loss sum, count) over ranks
-                if not math.isfinite(float(stat[0])):
-                    raise _diverged(cfg, epoch + 1, step + 1, float(stat[0]), lr)
+                pending.append(torch.stack([loss.detach().double() * n, n]))  # stays on the device
                 scaler.scale(loss / tc.grad_accum).backward()
             if update:
                 scaler.step(optimizer)
                 scaler.update()
                 optimizer.zero_grad(set_to_none=True)
-            loss_sum += stat[0]
-            n_seen += int(stat[1])
             bar.update(1)
-            bar.set_postfix(loss=f"{float(stat[0]) / float(stat[1]):.4f}")
+            if len(pending) == tc.loss_every or step + 1 == n_batches:
+                stats = loss_stats(pending, env)  # (steps, 2): (loss sum, count) over ranks
+                for i, stat in enumerate(stats, start=step + 2 - len(pending)):
+                    if not math.isfinite(float(stat[0])):
+                        raise _diverged(cfg, epoch + 1, i, float(stat[0]), lr)
+                    loss_sum += stat[0]
+                    n_seen += int(stat[1])
+                pending = []
+                bar.set_postfix(loss=f"{float(stats[-1, 0]) / float(stats[-1, 1]):.4f}")
         bar.close()
         scheduler.step()
 

@@ -37,33 +37,46 @@ TINY = [
 ]
 
 
-def test_without_a_gpu_it_says_so_in_one_line_and_exits_0(tmp_path):
+def test_without_a_gpu_it_fails_with_a_message_and_says_so_in_its_folder(tmp_path):
+    """A CUDA-less torch must not pass: exit status 2, the reason on stderr and in the output folder."""
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--json", str(tmp_path / "r.json")],
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--out", str(tmp_path / "out")],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.count("\n") == 1 and "no CUDA GPU" in proc.stdout
-    assert not (tmp_path / "r.json").exists()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "no CUDA GPU visible" in proc.stderr and not proc.stdout
+    data = json.loads((tmp_path / "out" / gc.OUT_JSON).read_text())
+    assert data["sections"]["preflight"]["status"] == "failed"
+    assert "| preflight | CUDA | failed |" in (tmp_path / "out" / gc.OUT_TABLE).read_text()
 
 
 def test_sections_run_on_the_cpu_at_tiny_sizes(tmp_path, monkeypatch, one_thread):
     """Every in-process section and the real training run (a subprocess), as on a GPU but at tiny sizes."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    sections = ["reference", "attention", "bf16", "presets", "compile", "train_run"]
-    out = tmp_path / "check.json"
-    assert gc.main([*TINY, "--sections", *sections, "--json", str(out), "--tmp-dir", str(tmp_path)]) == 0
-    data = json.loads(out.read_text())
+    sections = ["reference", "attention", "bf16", "presets", "train_run", "compile"]
+    out = tmp_path / "out"
+    assert gc.main([*TINY, "--sections", *sections, "--out", str(out), "--tmp-dir", str(tmp_path)]) == 0
+    data = json.loads((out / gc.OUT_JSON).read_text())
     assert data["format"] == gc.FORMAT and data["finished"] and not data["interrupted"]
     status = {name: s["status"] for name, s in data["sections"].items()}
-    assert status == {**dict.fromkeys(sections, "ok"), "compile": "skipped"}
+    assert list(status) == ["preflight", *sections]  # preflight first, compile last
+    # partial on a CPU: no GPU row in preflight, no over-65,535-groups row in attention
+    partial = {"preflight": "partial", "attention": "partial", "compile": "skipped"}
+    assert status == {**dict.fromkeys(sections, "ok"), **partial}
     rows = {name: s["rows"] for name, s in data["sections"].items()}
+    assert [r["item"] for r in rows["preflight"]] == ["GPU", "versions", "/dev/shm", "CPUs"]
     assert [r["reference"] for r in rows["reference"]] == [gc.reference_label(p) for p in gc.reference_files()]
-    assert len(rows["attention"]) == len(gc.ATTENTION_CHECKS) and len(rows["bf16"]) == len(rows["reference"])
+    kernels, chunked = rows["attention"][len(gc.ATTENTION_CHECKS) : -1], rows["attention"][-1]
+    assert len(kernels) == 4 * len(gc.paper_attention_shapes(8)) and len(rows["bf16"]) == len(rows["reference"])
+    assert chunked["status"] == "skipped" and "CUDA only" in chunked["detail"]
+    combinations = {(d, m) for d in ("float32", "bfloat16") for m in (False, True)}
+    assert {(r["dtype"], r["masked"]) for r in kernels} == combinations
+    assert {(r["d_qk"], r["d_v"]) for r in kernels} >= {(4, 16), (8, 32), (16, 64)}  # the paper's head dims
+    assert all(r["default_backend"] != "unknown" and r["backends"]["math"] == "ok" for r in kernels)
     assert [(r["stream"], r["input"], r["precision"]) for r in rows["presets"]] == [
         (s, "bones" if b else "joints", p) for s, b in gc.PRESETS for p in ("fp32", "bf16")
     ]
@@ -75,6 +88,7 @@ def test_sections_run_on_the_cpu_at_tiny_sizes(tmp_path, monkeypatch, one_thread
     assert len(data["estimates"]) == 12 and data["recommendation"]["num_workers"] >= 1
     table = gc.format_table(data)
     assert table.count("\n") == 1 + sum(len(r) for r in rows.values()) + 1  # header, rows, recommendation
+    assert (out / gc.OUT_TABLE).read_text().endswith(table + "\n")
 
 
 def test_train_command_is_a_valid_config_and_torchrun_adds_one_process(tmp_path):
@@ -181,28 +195,96 @@ def test_recommendation_takes_the_fastest_setting_that_passed():
 
 
 def test_report_is_written_after_every_row(tmp_path):
-    report = gc.Report(tmp_path / "r.json", {"started": "now"})
+    report = gc.Report(tmp_path / "r", {"started": "now"})
     report.open("presets", 80)
-    report.add("presets", {"item": "a", "status": "ok", "value": float("nan")})
-    on_disk = json.loads((tmp_path / "r.json").read_text())
+    report.add("presets", {"item": "a", "status": "ok", "value": float("nan"), "detail": "x"})
+    on_disk = json.loads((tmp_path / "r" / gc.OUT_JSON).read_text())
+    assert "| presets | a | ok | x |" in (tmp_path / "r" / gc.OUT_TABLE).read_text()
     assert (
         on_disk["sections"]["presets"]["status"] == "running"
         and on_disk["sections"]["presets"]["rows"][0]["value"] is None
     )
     report.add("presets", gc.skipped("b", "budget spent"))
     report.close("presets", gc.section_status(report.rows("presets"), None), 1.0, None)
-    assert json.loads((tmp_path / "r.json").read_text())["sections"]["presets"]["status"] == "partial"
+    assert json.loads((tmp_path / "r" / gc.OUT_JSON).read_text())["sections"]["presets"]["status"] == "partial"
     assert gc.section_status([gc.skipped("c", "x")], None) == "skipped"
     assert gc.section_status([], "ValueError: x") == "failed"
 
 
-def test_compile_is_skipped_once_its_budget_cannot_hold_a_compile(tmp_path):
-    report = gc.Report(tmp_path / "r.json", {})
-    run = gc.Run(gc.Settings(device="cpu"), gc.torch.device("cpu"), report, tmp_path)
+def test_compile_stops_at_its_hard_limit_and_after_the_first_failure(tmp_path):
+    report = gc.Report(tmp_path / "r", {})
+    run = gc.Run(gc.Settings(device="cpu", preset="small", frames=8, batch_size=2), gc.torch.device("cpu"), report,
+                 tmp_path)  # fmt: skip
     rows: list[dict] = []
-    gc.check_compile(run, gc.Budget(30.0), rows.append)  # less than one compile's expected time
-    assert [r["status"] for r in rows] == ["skipped"] * len(gc.PRESETS)
-    assert rows[0]["detail"].startswith("compile budget spent")
+    start = time.monotonic()
+    gc.check_compile(run, gc.Budget(0.5), rows.append)  # far less than one compile: interrupted, not waited for
+    assert time.monotonic() - start < 20
+    assert [r["status"] for r in rows] == ["failed"] + ["skipped"] * (len(gc.PRESETS) - 1)
+    assert "TimeLimit" in rows[0]["detail"] and rows[1]["detail"].startswith("stopped after the failure of")
+
+
+def test_compile_training_step_check():
+    """Loss within the bf16 tolerance and every gradient norm within 10 % (tiny norms against a floor)."""
+    eager = (2.0, {"a": 1.0, "b": 0.5, "tiny": 1e-6})
+    assert gc.compare_steps(eager, (2.02, {"a": 1.05, "b": 0.48, "tiny": 5e-5}))["train_step_ok"]
+    bad_grad = gc.compare_steps(eager, (2.0, {"a": 1.0, "b": 0.7, "tiny": 1e-6}))
+    assert not bad_grad["train_step_ok"] and bad_grad["grad_norm_worst"] == "b"
+    assert not gc.compare_steps(eager, (2.2, eager[1]))["train_step_ok"]
+    assert not gc.compare_steps(eager, (2.0, {"a": 1.0, "b": 0.5}))["train_step_ok"]  # a gradient went missing
+    torch = gc.torch
+    torch.manual_seed(0)
+    cfg = gc.ModelConfig.small("spatial", num_classes=3, dropout=0.0, drop_attention=0.0)
+    model = gc.build_model(cfg)
+    x, y = torch.randn(2, 3, 8, 25, 2), torch.tensor([0, 2])
+    steps = [gc.step_gradients(model, model, x, y, None) for _ in range(2)]  # eager twice: the same step
+    assert gc.compare_steps(*steps)["grad_norm_max_rel_diff"] < 1e-5 and len(steps[0][1]) > 10
+
+
+def test_a_section_after_a_sticky_cuda_error(tmp_path, monkeypatch):
+    """When releasing memory raises (a sticky CUDA error), the error is recorded, the sections that need this
+    process's CUDA context are skipped, and those that run subprocesses still run."""
+    report = gc.Report(tmp_path / "r", {})
+    run = gc.Run(gc.Settings(device="cpu"), gc.torch.device("cpu"), report, tmp_path)
+    ran = []
+    for name in ("presets", "bf16", "torchrun"):
+        check = lambda r, b, add, name=name: ran.append(name) or add(gc.checked(name, True, ""))  # noqa: E731
+        monkeypatch.setitem(gc.CHECKS, name, check)
+    calls = iter([RuntimeError("CUDA error: an illegal memory access was encountered")])
+
+    def release(device):
+        err = next(calls, None)
+        if err:
+            raise err
+
+    monkeypatch.setattr(gc, "release_memory", release)
+    for name in ("presets", "bf16", "torchrun"):
+        gc.run_section(run, name)
+    sections = report.data["sections"]
+    assert ran == ["presets", "torchrun"]
+    assert sections["presets"]["status"] == "failed" and "illegal memory access" in sections["presets"]["error"]
+    assert sections["bf16"]["status"] == "skipped" and sections["torchrun"]["status"] == "ok"
+
+
+def test_shm_lowers_the_workers_and_the_budget_adds_up():
+    mib = 2**20
+    assert gc.batch_bytes(32, 300) == 11_520_000  # joints + bones, float32
+    assert gc.workers_for_shm(8, 32, 300, free_bytes=64 * mib) == 1  # Docker's default /dev/shm
+    assert gc.workers_for_shm(8, 32, 300, free_bytes=16 * mib) == 0
+    assert gc.workers_for_shm(8, 32, 300, free_bytes=64 * 2**30) == 8
+    default, quick = gc.Settings(), gc.Settings(quick=True)
+    assert sum(gc.budgets(default).values()) == 360 and sum(gc.budgets(quick).values()) == 180
+    assert gc.budget_line(default, list(gc.SECTIONS)).endswith("= 360 s (6.0 min)")
+    assert list(gc.SECTIONS)[0] == "preflight" and list(gc.SECTIONS)[-1] == "compile"
+
+
+def test_loader_rate_times_a_split_of_few_batches(tmp_path):
+    """--quick's split had fewer batches than 2 x workers: the start-up skip now leaves half of them timed."""
+    from bench_loader import loader_rate, write_random_split
+
+    write_random_split(tmp_path, "train", n=60, frames=8)
+    assert loader_rate(tmp_path, "joint_bone", workers=4, batch=10) > 0  # 6 batches; 8 would have been skipped
+    with pytest.raises(ValueError, match="timing needs 2"):
+        loader_rate(tmp_path, "joint", workers=0, batch=60)
 
 
 def test_a_timed_out_run_is_killed_with_its_children(tmp_path):
@@ -214,7 +296,7 @@ def test_a_timed_out_run_is_killed_with_its_children(tmp_path):
         "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
         f"pathlib.Path({str(pid_file)!r}).write_text(str(p.pid)); time.sleep(60)"
     )
-    returncode, _ = gc.run_process([sys.executable, "-c", parent], dict(os.environ), timeout=3)
+    returncode, _ = gc.run_process([sys.executable, "-c", parent], dict(os.environ), timeout=3, grace=1)
     assert returncode is None
     stat = Path(f"/proc/{pid_file.read_text()}/stat")
     for _ in range(50):  # the kill is asynchronous; a zombie (Z) has stopped running
@@ -223,3 +305,25 @@ def test_a_timed_out_run_is_killed_with_its_children(tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail(f"the child {pid_file.read_text()} still runs")
+
+
+def test_a_timed_out_run_stops_a_worker_in_a_session_of_its_own(tmp_path):
+    """As torchrun starts its worker: in a new session, which the run's process group signal misses. The worker
+    is stopped too, and reading the output does not wait for it (it would hold the pipe for 60 s)."""
+    pid_file = tmp_path / "worker.pid"
+    worker = "import time; time.sleep(60)"
+    parent = (
+        f"import pathlib, subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', {worker!r}], "
+        "start_new_session=True); "
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(p.pid)); time.sleep(60)"
+    )
+    start = time.monotonic()
+    returncode, _ = gc.run_process([sys.executable, "-c", parent], dict(os.environ), timeout=3, grace=1)
+    assert returncode is None and time.monotonic() - start < 20
+    stat = Path(f"/proc/{pid_file.read_text()}/stat")
+    for _ in range(50):
+        if not stat.exists() or stat.read_text().split(")")[-1].split()[0] in ("Z", "X"):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the worker {pid_file.read_text()} still runs")

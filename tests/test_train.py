@@ -17,7 +17,18 @@ import yaml
 from sttr.checkpoint import FORMAT, read_checkpoint
 from sttr.evaluation.scores import load_scores
 from sttr.experiment import ConfigError, ExperimentConfig, TrainConfig
-from sttr.train import TrainingDiverged, lr_factor, train
+from sttr.data.dataset import make_loader
+from sttr.evaluation.inference import infer
+from sttr.models import build_model
+from sttr.train import (
+    PadToBatch,
+    TrainingDiverged,
+    build_datasets,
+    configure_device,
+    lr_factor,
+    restore_scaler,
+    train,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NUM_CLASSES = 4
@@ -203,3 +214,99 @@ def test_cli_reports_config_errors(split_dir, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert "in_channels=6" in proc.stderr and "bad.yaml" in proc.stderr
+
+
+def test_loss_every_n_steps_trains_the_same_weights(split_dir, tmp_path):
+    """The loss reaches the CPU every ``train.loss_every`` steps: same weights and losses as every step."""
+    every = train(ExperimentConfig.from_dict(tiny_config(split_dir, tmp_path / "a", loss_every=1)), progress=False)
+    batched = train(ExperimentConfig.from_dict(tiny_config(split_dir, tmp_path / "b", loss_every=4)), progress=False)
+    a = torch.load(every.last_checkpoint, weights_only=True)["model_state_dict"]
+    b = torch.load(batched.last_checkpoint, weights_only=True)["model_state_dict"]
+    for key, value in a.items():
+        assert torch.equal(value, b[key]), key
+    assert _metrics_without_time(every.metrics_path) == _metrics_without_time(batched.metrics_path)
+
+
+def test_a_diverged_step_is_named_when_the_loss_reaches_the_cpu_later(tmp_path):
+    """One NaN sample, found in the 4th batch of the seeded order: the error names that step, not the flush's."""
+    split = make_split(tmp_path / "split", n_train=48, n_val=8)
+    d = tiny_config(split, tmp_path / "run", loss_every=50)
+    cfg = ExperimentConfig.from_dict(d)
+    ds, _ = build_datasets(cfg)
+    order = [int(i) for _, _, index in make_loader(ds, 8, shuffle=True, seed=cfg.train.seed * 1000) for i in index]
+    x = np.load(split / "train_data_joint.npy")
+    x[order[3 * 8 + 2], 0, 3] = np.nan
+    np.save(split / "train_data_joint.npy", x)
+    with pytest.raises(TrainingDiverged, match=r"epoch 1, step 4;"):
+        train(cfg, progress=False)
+
+
+def test_compiled_training_sees_one_batch_size(split_dir, tmp_path, monkeypatch):
+    """With train.compile the compiled model never meets a short last batch (no recompilation): training drops
+    it, evaluation pads it; the padded evaluation scores the same as the eager model's."""
+    shapes: dict[bool, set[int]] = {True: set(), False: set()}
+
+    def record(module):
+        def hook(mod, args):
+            shapes[mod.training].add(args[0].shape[0])
+
+        inner = getattr(module, "module", module)  # DDP or the model
+        inner.register_forward_pre_hook(hook)
+        return module
+
+    monkeypatch.setattr(torch, "compile", record)
+    d = tiny_config(split_dir, tmp_path / "c", epochs=1, batch_size=10)  # 48 training, 24 validation samples
+    compiled = train(ExperimentConfig.from_dict(d), progress=False, overrides=["train.compile=true"])
+    assert shapes == {True: {10}, False: {10}}
+    cfg = ExperimentConfig.from_dict(d)
+    model = build_model(cfg.model)
+    model.load_state_dict(read_checkpoint(compiled.last_checkpoint)["model_state_dict"])
+    _, val_ds = build_datasets(cfg)
+    index, logits = infer(model, make_loader(val_ds, 7, shuffle=False, seed=0), torch.device("cpu"))
+    scores = load_scores(compiled.last_scores_path)
+    np.testing.assert_allclose(scores.scores, torch.softmax(torch.from_numpy(logits), 1).numpy(), atol=1e-5)
+
+
+def test_pad_to_batch_is_exact_in_eval_mode():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.BatchNorm1d(12), torch.nn.Linear(12, 3)).eval()
+    x = torch.randn(3, 3, 2, 2, 1)
+    torch.testing.assert_close(PadToBatch(model, 8)(x), model(x))
+    assert PadToBatch(model, 8)(torch.randn(8, 3, 2, 2, 1)).shape == (8, 3)
+
+
+def test_cudnn_benchmark_is_set_on_cuda_only():
+    before = torch.backends.cudnn.benchmark
+    try:
+        torch.backends.cudnn.benchmark = False
+        configure_device(torch.device("cpu"))
+        assert not torch.backends.cudnn.benchmark
+        configure_device(torch.device("cuda"))
+        assert torch.backends.cudnn.benchmark
+    finally:
+        torch.backends.cudnn.benchmark = before
+
+
+def test_fp16_resume_from_a_checkpoint_without_scaler_state(tmp_path, caplog):
+    """A bf16 or fp32 run saves an empty loss-scaler state; an fp16 run resuming from it starts a fresh scale."""
+    saved = torch.amp.GradScaler("cpu", enabled=False).state_dict()
+    assert saved == {}
+    fp16 = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    with caplog.at_level("INFO", logger="sttr.train"):
+        restore_scaler(fp16, saved, tmp_path / "last.pt")
+    assert fp16.is_enabled() and "fresh scale" in caplog.text
+    assert fp16.state_dict()["scale"] == 2.0**10
+    earlier = torch.amp.GradScaler("cpu", init_scale=8.0)
+    restore_scaler(fp16, earlier.state_dict(), tmp_path / "last.pt")
+    assert fp16.state_dict()["scale"] == 8.0
+    restore_scaler(torch.amp.GradScaler("cpu", enabled=False), earlier.state_dict(), tmp_path / "last.pt")
+
+
+def test_sync_bn_across_cpu_processes_is_a_clear_error(split_dir, tmp_path):
+    """torch's SyncBatchNorm synchronises on GPUs only: several CPU ranks with train.sync_bn stop before training."""
+    from sttr.distributed import DistEnv
+    from sttr.train import _train
+
+    cfg = ExperimentConfig.from_dict(tiny_config(split_dir, tmp_path / "run", sync_bn=True))
+    with pytest.raises(ConfigError, match="train.sync_bn needs CUDA"):
+        _train(cfg, DistEnv(rank=0, world_size=2), torch.device("cpu"), progress=False, resume=False)

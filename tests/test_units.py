@@ -8,7 +8,7 @@ import copy
 import pytest
 import torch
 
-from sttr.models import table_1b
+from sttr.models import ModelConfig, build_model, table_1b
 from sttr.models.units import (
     UniformDropout,
     UnitAGCN,
@@ -165,3 +165,29 @@ def test_agcn_keys_shapes_and_parts_are_the_authors():
     c = same.graphs(torch.randn(2, 16, 5, 25))
     assert c.shape == (2, 3, 25, 25)
     torch.testing.assert_close(c.sum(dim=2), torch.ones(2, 3, 25))
+
+
+@pytest.mark.parametrize("stream", ["spatial", "temporal"])
+def test_sync_bn_conversion_reaches_every_batch_norm_and_computes_the_same(stream):
+    """``train.sync_bn``: after ``convert_sync_batchnorm`` every BatchNorm is a SyncBatchNorm that the forward
+    pass calls (the SSA/TSA input BN included), and the model computes what it did (train and eval mode,
+    running statistics), with the same state-dict keys. Outside a process group SyncBatchNorm is a plain BN."""
+    torch.manual_seed(0)
+    cfg = ModelConfig.small(stream, num_classes=5, dropout=0.0, drop_attention=0.0)
+    model = build_model(cfg).double()
+    converted = torch.nn.SyncBatchNorm.convert_sync_batchnorm(copy.deepcopy(model))
+    bns = {name: m for name, m in converted.named_modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)}
+    assert all(isinstance(m, torch.nn.SyncBatchNorm) for m in bns.values())
+    assert any(name.endswith("data_bn") and name != "data_bn" for name in bns)  # the attention units' input BN
+    called: set[str] = set()
+    for name, m in bns.items():
+        m.register_forward_hook(lambda mod, args, out, name=name: called.add(name))
+    assert list(converted.state_dict()) == list(model.state_dict())
+    x = torch.randn(3, 3, 8, 25, 2, dtype=torch.float64)
+    for train in (True, False):
+        model.train(train), converted.train(train)
+        torch.testing.assert_close(converted(x), model(x))
+    unused = {n for n in bns if n.startswith("person_bn")}  # the authors' unused BN
+    assert called == set(bns) - unused
+    for (name, a), b in zip(model.state_dict().items(), converted.state_dict().values()):
+        torch.testing.assert_close(b, a, msg=name)

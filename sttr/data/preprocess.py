@@ -210,10 +210,15 @@ def bones(x: Any) -> Any:
     """Bone vectors ``joint[v1] - joint[v2]`` of (C, T, V, M) or (N, C, T, V, M), with the bone pairs of the
     layout that has V joints (NTU's 25 or Kinetics' 18, ``sttr.skeleton``).
 
-    Works on numpy arrays and torch tensors alike; V is the second-last axis.
+    Works on numpy arrays and torch tensors alike; V is the second-last axis. The parents are gathered with
+    ``np.take`` / ``index_select``, ~10x faster per (3, 300, 25, 2) sample than fancy indexing (benchmarks/README.md).
     """
     parents = layout_of_joints(x.shape[-2], f"bones of shape {tuple(x.shape)}").bone_parents()
-    return x - x[..., parents, :]
+    if _is_torch(x):
+        import torch
+
+        return x - x.index_select(-2, torch.tensor(parents, device=x.device))
+    return x - np.take(x, parents, axis=-2)
 
 
 def joints_and_bones(x: Any) -> Any:

@@ -74,6 +74,32 @@ def attend(
     return out, weights if need_weights else None
 
 
+SDPA_MAX_GROUPS = 65_535  # CUDA's grid limit on the batch axis of the memory-efficient SDPA kernel (fp32)
+
+
+def attend_in_chunks(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    keep: torch.Tensor | None = None,
+    fused: bool = False,
+    need_weights: bool = True,
+    max_groups: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``attend`` over at most ``max_groups`` (default ``SDPA_MAX_GROUPS``) groups at a time, joined on the
+    group axis: SSA has N*M*T groups, over 65,535 from batch 110 at T = 300, where the kernel fails."""
+    limit = max_groups or SDPA_MAX_GROUPS
+    if q.shape[0] <= limit:
+        return attend(q, k, v, keep=keep, fused=fused, need_weights=need_weights)
+    parts = [
+        attend(q[i : i + limit], k[i : i + limit], v[i : i + limit], keep=None if keep is None else keep[i : i + limit],
+               fused=fused, need_weights=need_weights)  # fmt: skip
+        for i in range(0, q.shape[0], limit)
+    ]
+    weights = torch.cat([w for _, w in parts]) if need_weights and parts[0][1] is not None else None
+    return torch.cat([o for o, _ in parts]), weights
+
+
 class _Projections(nn.Module):
     """The qkv projection (C_in -> 2*d_k + d_v) and the output projection (d_v -> d_v) of one unit."""
 
@@ -161,7 +187,7 @@ class _SelfAttention(nn.Module):
         if keep is None:
             keep = self.drop_attention.sample(q.shape[0], self.heads, q.shape[2], q.device)
         fused = self.use_fused(x.device) and not return_weights
-        o, weights = attend(q, k, v, keep=keep, fused=fused, need_weights=return_weights)  # (N*groups, N_h, L, d_h)
+        o, weights = attend_in_chunks(q, k, v, keep, fused, return_weights)  # (N*groups, N_h, L, d_h)
         attn_out = self._convs()[1]
         z = F.linear(self._merge(o, n, tt, vv), attn_out.weight.flatten(1), attn_out.bias)  # (N, T', V, d_v)
         return z.permute(0, 3, 1, 2), weights  # (N, d_v, T', V), channels innermost in memory

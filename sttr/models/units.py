@@ -31,8 +31,14 @@ def joint_batch_norm(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
 def joint_batch_norm_channels_last(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
     """The same BN as :func:`joint_batch_norm`, returned as (N, T, V, C): channels innermost, so that the
     projections after it are single large GEMMs. Parameters and running statistics stay in the authors'
-    feature order ``c*V + v``; only this call sees them permuted to ``v*C + c``."""
+    feature order ``c*V + v``; only this call sees them permuted to ``v*C + c``.
+
+    Any other BN class (``nn.SyncBatchNorm`` after ``convert_sync_batchnorm``) is called as a module on the
+    features in its own order, so that it does its own work (the all-reduce of batch statistics across ranks)."""
     n, c, t, v = x.shape
+    if type(bn) is not nn.BatchNorm1d:
+        y = bn(x.permute(0, 2, 1, 3).reshape(n * t, c * v))  # (N*T, C*V): features c*V + v
+        return y.view(n, t, c, v).transpose(2, 3)  # (N, T, V, C), a view
     h = x.permute(0, 2, 3, 1).reshape(n * t, v * c)  # (N*T, V*C)
 
     def last(p: torch.Tensor | None) -> torch.Tensor | None:  # feature c*V + v -> v*C + c
