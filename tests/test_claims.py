@@ -40,7 +40,8 @@ def _runs(seeds=(1, 2, 3), absent=()):
 
 def test_claims_table_on_hand_made_runs():
     attention = pd.DataFrame({"seed": [1, 2, 3], "between minus within (x 10^-3)": [5.0, 5.1, 5.2],
-                              "permuted labels (x 10^-3)": [0.0, 0.05, 0.1]})  # fmt: skip
+                              "permuted labels (x 10^-3)": [0.0, 0.05, 0.1],
+                              "permutation p": [0.001, 0.001, 0.002]})  # fmt: skip
     table = claims_table(_runs(), attention=attention).set_index("claim")
     assert list(table.reset_index().columns) == COLUMNS
     assert table.loc["S-TR beats ST-GCN", "verdict"] == SUPPORTED  # +40 points

@@ -31,7 +31,9 @@ PROTOCOL = (
     "(standard error of the per-sample difference); their standard errors add. p-values over the statistical "
     "claims are corrected with Holm's method (family-wise error 5 %). supported / contradicted: the Holm-corrected "
     "test rejects no difference, on the paper's side / the other side; not detected: it does not, and the row "
-    "gives the smallest effect its runs detect with 80 % power at alpha = 0.05."
+    "gives the smallest effect its runs detect with 80 % power at alpha = 0.05. The attention claim is tested "
+    "against its null, the same measure with class labels permuted across samples, in each seed; the seeds' "
+    "p-values are combined with Fisher's method."
 )
 SUPPORTED, CONTRADICTED, NOT_DETECTED, NOT_RUN = "supported", "contradicted", "not detected", "not run on this profile"
 
