@@ -26,6 +26,7 @@ from sttr.evaluation.attention import attention_maps, attention_study, sample_di
 from sttr.evaluation.claims import PAPER_GAIN_CLASSES
 from sttr.evaluation.findings import TITLES, Runs, Spread, spread
 from sttr.evaluation.inference import evaluate_checkpoint
+from sttr.evaluation.probes import RELATIVE_TITLE, ProbeResult, order_invariance, run_probes
 from sttr.evaluation.scores import Scores, load_scores
 from sttr.evaluation.tables import INPUT_TITLES as INPUTS
 from sttr.evaluation.tables import write_table
@@ -41,6 +42,7 @@ STREAM_ORDER = ("stgcn", "spatial", "temporal")  # the baseline first, as the pa
 BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
 ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
+RELATIVE_EXPERIMENT = "temporal_relative"  # the experiment file of T-TR with the authors' relative positions
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,78 @@ class Companion:
             raw, self.profile.prepared_dir, dataset=self.profile.dataset, benchmarks=[self.profile.benchmark],
             progress=self.progress,
         )
+
+    # T-TR with the authors' relative positions, and the probes (notebook 09) --------------------------------
+
+    def relative_config(self) -> Path:
+        """``configs/<profile>/temporal_relative.yaml``: T-TR with ``relative: true``, otherwise as temporal.yaml."""
+        return self.profile.folder / f"{RELATIVE_EXPERIMENT}.yaml"
+
+    def relative_run(self, seed: int) -> Run:
+        """One run of T-TR with relative positions (``relative_config``), in ``runs/<profile>/temporal_relative``."""
+        config = self.relative_config()
+        if not config.is_file():
+            raise FileNotFoundError(f"{config}: profile {self.profile.name} has no T-TR with relative positions")
+        overrides = self._overrides()
+        if self.runs_dir is not None:
+            overrides += (f"out_dir={self.runs_dir / config.stem}",)
+        return Run(config, seed, overrides)
+
+    def train_relative(self) -> pd.DataFrame:
+        """Train T-TR with relative positions with every joints seed of the profile (finished runs are kept), as
+        ``train_stream`` trains T-TR; one row per run: seed, epochs, top-1 of the last epoch (%)."""
+        runs = [self.relative_run(seed) for seed in self.seeds]
+        train_runs(runs, workers=self.workers)
+        rows = []
+        for run in runs:
+            metrics = read_metrics(run.out_dir / METRICS_FILE)
+            epochs = metrics[-1]["epoch"] if metrics else np.nan
+            rows.append({"model": RELATIVE_TITLE, "seed": run.seed, "epochs": epochs,
+                         "top-1 last (%)": 100.0 * load_scores(run.out_dir / LAST_SCORES).top1()})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def relative_scores(self) -> dict[int, Scores]:
+        """Last-epoch validation scores of the T-TR runs with relative positions, by seed (those finished)."""
+        found = {s: self.relative_run(s).out_dir / LAST_SCORES for s in self.seeds}
+        return {s: load_scores(p) for s, p in found.items() if p.is_file()}
+
+    def probe_models(self) -> dict[str, dict[int, Path]]:
+        """The last checkpoints the probes read, by model title and seed: every stream's joints runs, then T-TR with
+        relative positions where trained."""
+        found: dict[str, dict[int, Path]] = {}
+        for stream in STREAM_ORDER:
+            paths = {s: self.run_dir(stream, False, s) / "last.pt" for s in self.seeds}
+            found[TITLES[stream]] = {s: p for s, p in paths.items() if p.is_file()}
+        if self.relative_config().is_file():
+            paths = {s: self.relative_run(s).out_dir / "last.pt" for s in self.seeds}
+            found[RELATIVE_TITLE] = {s: p for s, p in paths.items() if p.is_file()}
+        return {title: paths for title, paths in found.items() if paths}
+
+    def probe_study(self, seed: int = 0, blocks: list[int] | None = None) -> dict[str, dict[int, ProbeResult]]:
+        """``sttr.evaluation.probes.run_probes`` on the validation split for every model of ``probe_models`` (each
+        fed as it was trained; the random changes drawn from ``seed``, the same for every model)."""
+        results: dict[str, dict[int, ProbeResult]] = {}
+        for title, paths in self.probe_models().items():
+            results[title] = {}
+            for run_seed, path in paths.items():
+                loaded = load_checkpoint(path)
+                results[title][run_seed] = run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
+        return results
+
+    def order_invariance(self, samples: int = 16) -> pd.DataFrame:
+        """``sttr.evaluation.probes.order_invariance`` of the first seed of T-TR and of T-TR with relative positions
+        on the first ``samples`` validation sequences: the largest logit change under time reversal and a full
+        shuffle once the layers before the attention are frame-wise."""
+        frames = []
+        for title, paths in self.probe_models().items():
+            if title not in (TITLES["temporal"], RELATIVE_TITLE):
+                continue
+            run_seed = min(paths)
+            loaded = load_checkpoint(paths[run_seed])
+            ds = self.validation_set(loaded)
+            x = torch.stack([ds[i][0] for i in range(min(samples, len(ds)))])  # (S, C, T, V, M)
+            frames.append(order_invariance(loaded.model, x).assign(model=title, seed=run_seed))
+        return pd.concat(frames, ignore_index=True)[["model", "seed", "probe", "max |logit change|", "max |logit|"]]
 
 
 def _seed_list(value: Any, name: str) -> tuple[int, ...] | None:
