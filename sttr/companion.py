@@ -8,9 +8,12 @@ bones (``runs`` in ``profile.yaml``); each run lives in ``runs/<profile>/<stream
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -375,6 +378,18 @@ class Companion:
         found = {s: self.relative_run(s).out_dir / LAST_SCORES for s in self.seeds}
         return {s: load_scores(p) for s, p in found.items() if p.is_file()}
 
+    @contextlib.contextmanager
+    def _torch_threads(self) -> Iterator[None]:
+        """Torch threads as the profile's training runs use them (``runs.threads``, if set) for in-process work: on a
+        busy shared CPU more threads than free cores spin and slow every forward pass down several times."""
+        previous, wanted = torch.get_num_threads(), self.profile.runs.threads
+        if wanted is not None:
+            torch.set_num_threads(wanted)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
     def probe_models(self) -> dict[str, dict[int, Path]]:
         """The last checkpoints the probes read, by model title and seed: every stream's joints runs, then T-TR with
         relative positions where trained."""
@@ -389,14 +404,20 @@ class Companion:
 
     def probe_study(self, seed: int = 0, blocks: list[int] | None = None) -> dict[str, dict[int, ProbeResult]]:
         """``sttr.evaluation.probes.run_probes`` on the validation split for every model of ``probe_models`` (each
-        fed as it was trained; the random changes drawn from ``seed``, the same for every model)."""
+        fed as it was trained; the random changes drawn from ``seed``, the same for every model), ``workers`` models
+        at a time with ``runs.threads`` torch threads."""
+        jobs = [(title, s, path) for title, paths in self.probe_models().items() for s, path in paths.items()]
         results: dict[str, dict[int, ProbeResult]] = {}
-        for title, paths in self.probe_models().items():
-            results[title] = {}
-            for run_seed, path in paths.items():
-                loaded = load_checkpoint(path)
-                results[title][run_seed] = run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
+        with self._torch_threads(), ThreadPoolExecutor(max(1, self.workers)) as pool:  # torch ops release the GIL
+            done = pool.map(lambda job: self._probe_checkpoint(job[2], seed, blocks), jobs)
+            for (title, run_seed, _), result in zip(jobs, done):
+                results.setdefault(title, {})[run_seed] = result
         return results
+
+    def _probe_checkpoint(self, path: Path, seed: int, blocks: list[int] | None) -> ProbeResult:
+        """``run_probes`` of one checkpoint on the validation split, fed as it was trained."""
+        loaded = load_checkpoint(path)
+        return run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
 
     def order_invariance(self, samples: int = 16) -> pd.DataFrame:
         """``sttr.evaluation.probes.order_invariance`` of the first seed of T-TR and of T-TR with relative positions
@@ -410,8 +431,9 @@ class Companion:
             loaded = load_checkpoint(paths[run_seed])
             ds = self.validation_set(loaded)
             x = torch.stack([ds[i][0] for i in range(min(samples, len(ds)))])  # (S, C, T, V, M)
-            frames.append(order_invariance(loaded.model, x).assign(model=title, seed=run_seed))
-        return pd.concat(frames, ignore_index=True)[["model", "seed", "probe", "max |logit change|", "max |logit|"]]
+            with self._torch_threads():
+                frames.append(order_invariance(loaded.model, x).assign(model=title, seed=run_seed))
+        return pd.concat(frames, ignore_index=True)[["model", "seed", "probe", "max abs logit change", "max abs logit"]]
 
 
 def _seed_list(value: Any, name: str) -> tuple[int, ...] | None:

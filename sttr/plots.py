@@ -645,12 +645,14 @@ def plot_order_probes(
     stats = _mean_sd_by(shuffles, ["model", "block"], "top-1 (%)")
     reversed_ = probes[probes["probe"] == "time reversed"]
     far = float(stats["block"].max()) * 1.6
-    for i, (model, rows) in enumerate(stats.groupby("model", sort=False)):
-        colour = f"C{i}"
-        ax.errorbar(rows["block"], rows["mean"], yerr=rows["std"], marker="o", capsize=3, color=colour, label=model)
+    groups = list(stats.groupby("model", sort=False))
+    for i, (model, rows) in enumerate(groups):
+        colour, dodge = f"C{i}", 2.0 ** (0.05 * (i - (len(groups) - 1) / 2))  # side by side on the log axis
+        ax.errorbar(rows["block"] * dodge, rows["mean"], yerr=rows["std"], marker="o", capsize=3, color=colour,
+                    label=model)  # fmt: skip
         rev = reversed_[reversed_["model"] == model]["top-1 (%)"]
         if len(rev):
-            ax.errorbar([far], [rev.mean()], yerr=[rev.std() if len(rev) > 1 else 0.0], marker="s", capsize=3,
+            ax.errorbar([far * dodge], [rev.mean()], yerr=[rev.std() if len(rev) > 1 else 0.0], marker="s", capsize=3,
                         color=colour, linestyle="none")  # fmt: skip
     blocks = sorted(int(b) for b in stats["block"].unique())
     ax.set_xscale("log", base=2)
@@ -673,8 +675,8 @@ def plot_reversed_pairs(pairs: pd.DataFrame, title: str | None = None) -> Figure
     rows = pairs[pairs["class"] != "all pairs"]
     if rows.empty:
         raise ValueError("plot_reversed_pairs: no time-reversed pair in the table")
-    panels = [("accuracy (%)", "original: accuracy (%)"),
-              ("reversed: predicted as partner (%)", "time reversed: predicted as the partner class (%)")]  # fmt: skip
+    panels = [("accuracy (%)", "original sequences: predicted as their class"),
+              ("reversed: predicted as partner (%)", "time-reversed sequences: predicted as the partner class")]  # fmt: skip
     classes = list(dict.fromkeys(rows["class"]))
     models = list(dict.fromkeys(rows["model"]))
     fig, axes, _ = _axes_list(None, 2, 2, (max(4.8, 1.4 * len(classes) + 1.5), 4.4))
@@ -687,7 +689,8 @@ def plot_reversed_pairs(pairs: pd.DataFrame, title: str | None = None) -> Figure
             ax.bar(x, mine["mean"], width, yerr=mine["std"], capsize=3, color=f"C{i}", label=model)
         ax.set_xticks(np.arange(len(classes)), classes, rotation=20, ha="right", fontsize="small")
         ax.set_ylim(0, 105)
-        ax.set_ylabel(label)
+        ax.set_title(label, fontsize="medium")
+        ax.set_ylabel("samples of the class (%)")
         ax.set_xlabel("class (its time reversal is the partner class)")
     axes[0].legend(title="model (mean ± sd over seeds)", fontsize="small")
     fig.suptitle(title or "Actions that are each other's time reversal")

@@ -3,17 +3,25 @@ exact order invariance of TSA once the layers before it are frame-wise."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import torch
+import dataclasses
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from sttr.checkpoint import LoadedModel
+from sttr.companion import open_companion
 from sttr.evaluation.probes import (
-    CHANGED, MIRRORED, ORIGINAL, PERMUTED, REVERSED, TOP1, Probe, ProbeResult, block_name, block_sizes, conclusions,
-    mean_sd, order_blind, order_invariance, pair_seeds, permute_joints, probe_seeds, reverse_time, run_probes,
-    seed_values, shuffle_within_blocks, valid_lengths,
+    CHANGED, MIRRORED, ORIGINAL, PERMUTED, RELATIVE_TITLE, REVERSED, TOP1, Probe, ProbeResult, block_name,
+    block_sizes, chance, conclusions, mean_sd, order_blind, order_invariance, pair_seeds, paired_seeds,
+    permute_joints, probe_seeds, reverse_time, run_probes, seed_values, shuffle_within_blocks, valid_lengths,
 )  # fmt: skip
 from sttr.models import ModelConfig, TemporalSelfAttention, build_model
+from sttr.plots import plot_order_probes, plot_reversed_pairs
 from sttr.skeleton import KINETICS, NTU
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -109,12 +117,12 @@ def test_order_blind_t_tr_is_exactly_invariant_to_frame_order():
         model = build_model(cfg).eval()
         table = order_invariance(model, x).set_index("probe")
         assert list(table.index) == [REVERSED, block_name(16)]
-        scale = table["max |logit|"].min()
+        scale = table["max abs logit"].min()
         assert scale > 0.1
         if relative:
-            assert (table["max |logit change|"] > 1e-3 * scale).all()
+            assert (table["max abs logit change"] > 1e-3 * scale).all()
         else:
-            assert (table["max |logit change|"] < 1e-12).all()
+            assert (table["max abs logit change"] < 1e-12).all()
     with torch.no_grad():
         assert (model(reverse_time(x)) - model(x)).abs().max() > 1e-3
     blind = order_blind(model)
@@ -174,3 +182,52 @@ def test_run_probes_on_a_model_and_its_order_blind_copy():
     assert plain.loc[block_name(1), CHANGED] == 0.0
     assert (blind.loc[blind["family"] == "order", CHANGED] == 0.0).all()
     assert blind.loc[PERMUTED, CHANGED] > 0
+
+
+def test_probe_figures_tell_models_apart():
+    labels = [0, 0, 1, 1, 2]
+    a = _result(labels, original=[0, 0, 1, 0, 2], **{REVERSED: [1, 1, 0, 0, 2]})
+    b = _result(labels, original=[0, 0, 1, 1, 2])
+    results = {"T-TR": {1: a, 2: b}, "T-TR (relative positions)": {1: b, 2: b}}
+    fig = plot_order_probes(probe_seeds(results), chance=chance(results))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chance (33.3%)", "T-TR", "T-TR (relative positions)"]
+    assert "log scale" in ax.get_xlabel() and "(%)" in ax.get_ylabel()
+    fig = plot_reversed_pairs(pair_seeds(results))
+    assert len(fig.axes) == 2 and all("(%)" in ax.get_ylabel() for ax in fig.axes)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["T-TR", "T-TR (relative positions)"]
+    with pytest.raises(ValueError, match="no time-reversed pair"):
+        plot_reversed_pairs(pair_seeds(results).query("`class` == 'all pairs'"))
+    plt.close("all")
+
+
+def test_paired_seeds_and_the_comparison_sentence():
+    labels = [0, 0, 1, 1, 2]
+    plain = {1: _result(labels, original=[0, 0, 1, 0, 2], **{REVERSED: [0, 0, 1, 1, 2]}),
+             2: _result(labels, original=[0, 1, 1, 1, 2])}  # fmt: skip
+    relative = {1: _result(labels, original=[0, 0, 1, 1, 2], **{REVERSED: [1, 1, 0, 0, 2]}),
+                2: _result(labels, original=[0, 0, 1, 1, 2], **{REVERSED: [1, 1, 0, 0, 0]}),
+                3: _result(labels, original=[0, 0, 0, 0, 0])}  # fmt: skip
+    results = {"T-TR": plain, RELATIVE_TITLE: relative}
+    probes, pairs = probe_seeds(results), pair_seeds(results)
+    paired = paired_seeds(probes, pairs, "T-TR", RELATIVE_TITLE).set_index("seed")
+    assert list(paired.index) == [1, 2]  # seed 3 has no partner
+    assert paired.loc[1, "top-1 (%): difference"] == 20.0 and paired.loc[2, "top-1 (%): difference"] == 20.0
+    assert paired.loc[2, "top-1 time reversed (%): T-TR"] == 80.0
+    assert paired.loc[1, "reversed pairs: predicted as partner (%): difference"] == 100.0
+    text = conclusions(probes, pairs, compare=("T-TR", RELATIVE_TITLE))[-1]
+    assert text.startswith(f"{RELATIVE_TITLE} against T-TR, paired by seed over 2 seed(s)")
+    assert "top-1 by +20.0 ± 0.0 points" in text and "predicted as partner by +87.5 ± 17.7 points" in text
+
+
+def test_relative_runs_share_the_t_tr_recipe():
+    """The control differs from T-TR only in its relative positions (and its name and folder)."""
+    run = open_companion("mini")
+    plain, relative = run.experiment("temporal", seed=2), run.relative_run(2).experiment()
+    assert relative.model.relative and not plain.model.relative
+    assert relative.model.relative_frames == relative.data.window == 32
+    assert dataclasses.replace(relative.model, relative=False, relative_frames=300) == plain.model
+    assert relative.train == plain.train and relative.data == plain.data
+    assert relative.out_dir.endswith("temporal_relative/seed2")
+    with pytest.raises(FileNotFoundError, match="has no T-TR with relative positions"):
+        open_companion("ntu60-xsub").relative_run(1)

@@ -383,6 +383,6 @@ def order_invariance(model: nn.Module, x: torch.Tensor, seed: int = 0) -> pd.Dat
     changes = {REVERSED: reverse_time(x), block_name(x.shape[2]): shuffle_within_blocks(x, x.shape[2], generator)}
     rows = []
     for name, changed in changes.items():
-        rows.append({"probe": name, "max |logit change|": float((blind(changed) - logits).abs().max()),
-                     "max |logit|": float(logits.abs().max())})  # fmt: skip
+        rows.append({"probe": name, "max abs logit change": float((blind(changed) - logits).abs().max()),
+                     "max abs logit": float(logits.abs().max())})  # fmt: skip
     return pd.DataFrame(rows)
