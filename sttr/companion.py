@@ -46,6 +46,7 @@ BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
 ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
 RELATIVE_EXPERIMENT = "temporal_relative"  # the experiment file of T-TR with the authors' relative positions
+PROBE_TABLES = ("probes_seeds", "probes_pairs_seeds")  # notebook 09's per-seed tables, which the claims read
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,14 @@ class Companion:
         """``run_probes`` of one checkpoint on the validation split, fed as it was trained."""
         loaded = load_checkpoint(path)
         return run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
+
+    def probe_tables(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The per-seed tables notebook 09 saved, ``probe_seeds`` and ``pair_seeds`` (read them with
+        ``sttr.evaluation.probes.seed_values``), or None before it ran."""
+        paths = [self.results_dir / f"{PROBE_TABLES[0]}.csv", self.results_dir / f"{PROBE_TABLES[1]}.csv"]
+        if not all(p.is_file() for p in paths):
+            return None
+        return pd.read_csv(paths[0]), pd.read_csv(paths[1])
 
     def order_invariance(self, samples: int = 16) -> pd.DataFrame:
         """``sttr.evaluation.probes.order_invariance`` of the first seed of T-TR and of T-TR with relative positions
