@@ -212,7 +212,7 @@ def run_probes(
     for p in probes:
         if p.block == 1:
             predictions[p.name] = predictions[ORIGINAL]
-    names = tuple(loaded.class_names) or tuple(dataset.class_names or [])
+    names = tuple(loaded.class_names) or tuple(getattr(dataset, "class_names", None) or [])
     return ProbeResult(np.asarray(labels), predictions, probes, names)
 
 

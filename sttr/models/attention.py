@@ -5,7 +5,8 @@ DropAttention as a per-key boolean mask, and an explicit matmul + softmax one th
 attention weights. Both take the softmax over the kept keys, which is the authors' renormalisation of
 the kept weights by their row sum + 1e-8 without the 1e-8 (a relative difference of 1e-8 / kept mass).
 Both work with channels innermost: the input BN returns (N, T, V, C) so that the qkv and output
-projections are single GEMMs and the heads are views, not copies of the activations.
+projections are single GEMMs and the heads are views, not copies of the activations. The authors' optional
+relative positions (``key_rel``; off in the paper's configurations) enter both paths as a bias on the logits.
 """
 
 from __future__ import annotations
