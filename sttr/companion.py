@@ -8,9 +8,12 @@ bones (``runs`` in ``profile.yaml``); each run lives in ``runs/<profile>/<stream
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
 from sttr.evaluation.attention import AttentionStudy, attention_maps, study_over_seeds
 from sttr.evaluation.findings import Runs
 from sttr.evaluation.inference import evaluate_checkpoint
+from sttr.evaluation.probes import RELATIVE_TITLE, ProbeResult, order_invariance, run_probes
 from sttr.evaluation.scores import Scores, load_scores
 from sttr.evaluation.tables import write_table
 from sttr.experiment import ExperimentConfig, Profile, list_profiles, load_profile
@@ -40,6 +44,8 @@ log = logging.getLogger(__name__)
 BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
 ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
+RELATIVE_EXPERIMENT = "temporal_relative"  # the experiment file of T-TR with the authors' relative positions
+PROBE_TABLES = ("probes_seeds", "probes_pairs_seeds")  # notebook 09's per-seed tables, which the claims read
 
 
 @dataclass(frozen=True)
@@ -324,6 +330,105 @@ class Companion:
             raw, self.profile.prepared_dir, dataset=self.profile.dataset, benchmarks=[self.profile.benchmark],
             progress=self.progress,
         )
+
+    # T-TR with the authors' relative positions, and the probes (notebook 09) --------------------------------
+
+    def relative_config(self) -> Path:
+        """``configs/<profile>/temporal_relative.yaml``: T-TR with ``relative: true``, otherwise as temporal.yaml."""
+        return self.profile.folder / f"{RELATIVE_EXPERIMENT}.yaml"
+
+    def relative_run(self, seed: int) -> Run:
+        """One run of T-TR with relative positions (``relative_config``), in ``runs/<profile>/temporal_relative``."""
+        config = self.relative_config()
+        if not config.is_file():
+            raise FileNotFoundError(f"{config}: profile {self.profile.name} has no T-TR with relative positions")
+        overrides = self._overrides()
+        if self.runs_dir is not None:
+            overrides += (f"out_dir={self.runs_dir / config.stem}",)
+        return Run(config, seed, overrides)
+
+    def train_relative(self) -> pd.DataFrame:
+        """Train T-TR with relative positions with every joints seed of the profile (finished runs are kept), as
+        ``train_stream`` trains T-TR; one row per run: seed, epochs, top-1 of the last epoch (%)."""
+        runs = [self.relative_run(seed) for seed in self.seeds]
+        train_runs(runs, workers=self.workers)
+        rows = []
+        for run in runs:
+            metrics = read_metrics(run.out_dir / METRICS_FILE)
+            epochs = metrics[-1]["epoch"] if metrics else np.nan
+            rows.append({"model": RELATIVE_TITLE, "seed": run.seed, "epochs": epochs,
+                         "top-1 last (%)": 100.0 * load_scores(run.out_dir / LAST_SCORES).top1()})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def relative_scores(self) -> dict[int, Scores]:
+        """Last-epoch validation scores of the T-TR runs with relative positions, by seed (those finished)."""
+        found = {s: self.relative_run(s).out_dir / LAST_SCORES for s in self.seeds}
+        return {s: load_scores(p) for s, p in found.items() if p.is_file()}
+
+    @contextlib.contextmanager
+    def _torch_threads(self) -> Iterator[None]:
+        """Torch threads as the profile's training runs use them (``runs.threads``, if set) for in-process work: on a
+        busy shared CPU more threads than free cores spin and slow every forward pass down several times."""
+        previous, wanted = torch.get_num_threads(), self.profile.runs.threads
+        if wanted is not None:
+            torch.set_num_threads(wanted)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
+    def probe_models(self) -> dict[str, dict[int, Path]]:
+        """The last checkpoints the probes read, by model title and seed: every stream's joints runs, then T-TR with
+        relative positions where trained."""
+        found: dict[str, dict[int, Path]] = {}
+        for stream in STREAM_ORDER:
+            paths = {s: self.run_dir(stream, False, s) / "last.pt" for s in self.seeds}
+            found[TITLES[stream]] = {s: p for s, p in paths.items() if p.is_file()}
+        if self.relative_config().is_file():
+            paths = {s: self.relative_run(s).out_dir / "last.pt" for s in self.seeds}
+            found[RELATIVE_TITLE] = {s: p for s, p in paths.items() if p.is_file()}
+        return {title: paths for title, paths in found.items() if paths}
+
+    def probe_study(self, seed: int = 0, blocks: list[int] | None = None) -> dict[str, dict[int, ProbeResult]]:
+        """``sttr.evaluation.probes.run_probes`` on the validation split for every model of ``probe_models`` (each
+        fed as it was trained; the random changes drawn from ``seed``, the same for every model), ``workers`` models
+        at a time with ``runs.threads`` torch threads."""
+        jobs = [(title, s, path) for title, paths in self.probe_models().items() for s, path in paths.items()]
+        results: dict[str, dict[int, ProbeResult]] = {}
+        with self._torch_threads(), ThreadPoolExecutor(max(1, self.workers)) as pool:  # torch ops release the GIL
+            done = pool.map(lambda job: self._probe_checkpoint(job[2], seed, blocks), jobs)
+            for (title, run_seed, _), result in zip(jobs, done):
+                results.setdefault(title, {})[run_seed] = result
+        return results
+
+    def _probe_checkpoint(self, path: Path, seed: int, blocks: list[int] | None) -> ProbeResult:
+        """``run_probes`` of one checkpoint on the validation split, fed as it was trained."""
+        loaded = load_checkpoint(path)
+        return run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
+
+    def probe_tables(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The per-seed tables notebook 09 saved, ``probe_seeds`` and ``pair_seeds`` (read them with
+        ``sttr.evaluation.probes.seed_values``), or None before it ran."""
+        paths = [self.results_dir / f"{PROBE_TABLES[0]}.csv", self.results_dir / f"{PROBE_TABLES[1]}.csv"]
+        if not all(p.is_file() for p in paths):
+            return None
+        return pd.read_csv(paths[0]), pd.read_csv(paths[1])
+
+    def order_invariance(self, samples: int = 16) -> pd.DataFrame:
+        """``sttr.evaluation.probes.order_invariance`` of the first seed of T-TR and of T-TR with relative positions
+        on the first ``samples`` validation sequences: the largest logit change under time reversal and a full
+        shuffle once the layers before the attention are frame-wise."""
+        frames = []
+        for title, paths in self.probe_models().items():
+            if title not in (TITLES["temporal"], RELATIVE_TITLE):
+                continue
+            run_seed = min(paths)
+            loaded = load_checkpoint(paths[run_seed])
+            ds = self.validation_set(loaded)
+            x = torch.stack([ds[i][0] for i in range(min(samples, len(ds)))])  # (S, C, T, V, M)
+            with self._torch_threads():
+                frames.append(order_invariance(loaded.model, x).assign(model=title, seed=run_seed))
+        return pd.concat(frames, ignore_index=True)[["model", "seed", "probe", "max abs logit change", "max abs logit"]]
 
 
 def _seed_list(value: Any, name: str) -> tuple[int, ...] | None:

@@ -37,6 +37,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "05_fusion",
     "06_per_class_gains",
     "07_attention_maps",
+    "09_probes",  # before the claims, which read its per-seed tables
     "08_claims",
 )
 # The profile whose executed notebooks replace the committed ones (readers see its outputs).

@@ -659,3 +659,76 @@ def save_figure(fig: Figure, out_dir: str | Path, stem: str, dpi: int = DPI) -> 
     svg = write_figure(fig, out / f"{stem}.svg", None)  # vector; embedded rasters at the figure's dpi
     log.info("wrote %s and %s", png, svg)
     return png, svg
+
+
+def _mean_sd_by(table: pd.DataFrame, keys: Sequence[str], column: str) -> pd.DataFrame:
+    """Mean and sample sd (0 for one value) of ``column`` over the rows of each ``keys`` group, in order."""
+    out = table.groupby(list(keys), sort=False)[column].agg(["mean", "std"]).reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    return out
+
+
+def plot_order_probes(
+    probes: pd.DataFrame, chance: float | None = None, title: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """Top-1 (%) against the block size k of the frame shuffles (log scale), one line per model, mean ± sd over
+    seeds (``sttr.evaluation.probes.probe_seeds``: columns model, seed, block, ``top-1 (%)``); time reversal as a
+    marker at the right; ``chance`` (%) as a dotted line."""
+    shuffles = probes.dropna(subset=["block"])
+    if shuffles.empty:
+        raise ValueError("plot_order_probes: no block-shuffle rows (column 'block')")
+    fig, axes, created = _axes_list(ax, 1, 1, (6.4, 4.2))
+    ax = axes[0]
+    stats = _mean_sd_by(shuffles, ["model", "block"], "top-1 (%)")
+    reversed_ = probes[probes["probe"] == "time reversed"]
+    far = float(stats["block"].max()) * 1.6
+    groups = list(stats.groupby("model", sort=False))
+    for i, (model, rows) in enumerate(groups):
+        colour, dodge = f"C{i}", 2.0 ** (0.05 * (i - (len(groups) - 1) / 2))  # side by side on the log axis
+        ax.errorbar(rows["block"] * dodge, rows["mean"], yerr=rows["std"], marker="o", capsize=3, color=colour,
+                    label=model)  # fmt: skip
+        rev = reversed_[reversed_["model"] == model]["top-1 (%)"]
+        if len(rev):
+            ax.errorbar([far * dodge], [rev.mean()], yerr=[rev.std() if len(rev) > 1 else 0.0], marker="s", capsize=3,
+                        color=colour, linestyle="none")  # fmt: skip
+    blocks = sorted(int(b) for b in stats["block"].unique())
+    ax.set_xscale("log", base=2)
+    ax.set_xticks([*blocks, far], [*map(str, blocks), "reversed"])
+    ax.minorticks_off()
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle=":", label=f"chance ({chance:.1f}%)")
+    ax.set_xlabel("frames shuffled within blocks of k (k in frames, log scale); squares: time reversed")
+    ax.set_ylabel("top-1 accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(title="model (mean ± sd over seeds)", fontsize="small")
+    if created:
+        fig.suptitle(title or "Frame order probes: accuracy against shuffle block size")
+    return fig
+
+
+def plot_reversed_pairs(pairs: pd.DataFrame, title: str | None = None) -> Figure:
+    """Per class of the time-reversed pairs and per model (``sttr.evaluation.probes.pair_seeds``), mean ± sd over
+    seeds: accuracy on the original sequences, and the time-reversed sequences predicted as the partner class."""
+    rows = pairs[pairs["class"] != "all pairs"]
+    if rows.empty:
+        raise ValueError("plot_reversed_pairs: no time-reversed pair in the table")
+    panels = [("accuracy (%)", "original sequences: predicted as their class"),
+              ("reversed: predicted as partner (%)", "time-reversed sequences: predicted as the partner class")]  # fmt: skip
+    classes = list(dict.fromkeys(rows["class"]))
+    models = list(dict.fromkeys(rows["model"]))
+    fig, axes, _ = _axes_list(None, 2, 2, (max(4.8, 1.4 * len(classes) + 1.5), 4.4))
+    width = 0.8 / len(models)
+    for ax, (column, label) in zip(axes, panels):
+        stats = _mean_sd_by(rows, ["model", "class"], column)
+        for i, model in enumerate(models):
+            mine = stats[stats["model"] == model].set_index("class").reindex(classes)
+            x = np.arange(len(classes)) + (i - (len(models) - 1) / 2) * width
+            ax.bar(x, mine["mean"], width, yerr=mine["std"], capsize=3, color=f"C{i}", label=model)
+        ax.set_xticks(np.arange(len(classes)), classes, rotation=20, ha="right", fontsize="small")
+        ax.set_ylim(0, 105)
+        ax.set_title(label, fontsize="medium")
+        ax.set_ylabel("samples of the class (%)")
+        ax.set_xlabel("class (its time reversal is the partner class)")
+    axes[0].legend(title="model (mean ± sd over seeds)", fontsize="small")
+    fig.suptitle(title or "Actions that are each other's time reversal")
+    return fig

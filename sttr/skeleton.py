@@ -192,6 +192,13 @@ class Layout:
         """(3, V, V) partition matrices of this layout's graph (identity, inward, outward)."""
         return adjacency_subsets(self.num_joints, self.edges)
 
+    def mirror(self) -> list[int]:
+        """``mirror[v]``: the joint on the other side of the body from joint v (left <-> right, by name; itself on
+        the midline), a permutation of the joints that swaps every left/right pair."""
+        swapped = {"left": "right", "right": "left"}
+        index = {name: v for v, name in enumerate(self.joint_names)}
+        return [index[" ".join(swapped.get(w, w) for w in name.split(" "))] for name in self.joint_names]
+
     def bone_parents(self) -> list[int]:
         """``parents[v1] = v2`` of the bone pairs, so that bones are ``x - x[..., parents, :]``."""
         parents = list(range(self.num_joints))

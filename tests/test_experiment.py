@@ -69,8 +69,10 @@ def test_every_config_loads_and_fits_its_profile(path):
     profile = load_profile(path.parent.name)
     assert Path(cfg.data.dir) == profile.split_dir == profile.prepared_dir / profile.benchmark
     assert Path(cfg.out_dir).parent == profile.runs_dir
-    bones = path.stem.endswith("_bones")
-    assert cfg.model.stream == path.stem.removesuffix("_bones")
+    stem = path.stem.removesuffix("_relative")  # temporal_relative.yaml: T-TR with relative positions (notebook 09)
+    bones = stem.endswith("_bones")
+    assert cfg.model.stream == stem.removesuffix("_bones")
+    assert cfg.model.relative == path.stem.endswith("_relative")
     assert cfg.model.in_channels == cfg.data.channels == (6 if bones else 3)
     from sttr.data.names import num_classes
 

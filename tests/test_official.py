@@ -1,5 +1,6 @@
 """load_official reproduces the authors' reference tensors (tests/data/*.pt: NTU S-TR, T-TR, ST-GCN;
-tests/data/extended/*.pt: T-TR-agcn and Kinetics-skeleton), loads every released configuration strictly and
+tests/data/extended/*.pt: T-TR-agcn and Kinetics-skeleton; tests/data/relative/*.pt: S-TR and T-TR with the
+authors' relative positions), loads every released configuration strictly and
 refuses every state dict that does not describe one of our networks."""
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from tests.references import as_made_on_cpu as _as_made_on_cpu
 
 DATA = Path(__file__).parent / "data"
 EXTENDED = DATA / "extended"
+RELATIVE = DATA / "relative"
 NAMES = [f"{s}_{k}" for s in ("spatial", "temporal", "stgcn") for k in ("joints", "bones")]
 EXTENDED_NAMES = [
     "temporal_agcn_joints", "temporal_agcn_bones", "kinetics_spatial_joints", "kinetics_temporal_bones",
     "kinetics_temporal_agcn_joints", "kinetics_stgcn_joints",
 ]  # fmt: skip
-REFERENCES = [(DATA, n) for n in NAMES] + [(EXTENDED, n) for n in EXTENDED_NAMES]
+RELATIVE_NAMES = ["spatial_relative_joints", "temporal_relative_joints"]
+REFERENCES = (
+    [(DATA, n) for n in NAMES] + [(EXTENDED, n) for n in EXTENDED_NAMES] + [(RELATIVE, n) for n in RELATIVE_NAMES]
+)
 ATOL = 1e-5
 
 
@@ -74,6 +79,7 @@ def test_matches_authors(reference, fused, dtype):
     assert list(model.cfg.widths) == cfg["layer_widths"] and model.cfg.num_classes == cfg["num_class"]
     assert model.cfg.graph == cfg.get("graph", "ntu") and model.cfg.num_joints == ref["input"].shape[3]
     assert model.cfg.gcn == ("adaptive" if cfg.get("agcn") else "static")
+    assert model.cfg.relative == cfg.get("relative", False) and model.cfg.heads == cfg.get("heads", 8)
     assert sum(p.numel() for p in model.parameters()) == cfg["params"]
     torch.testing.assert_close(logits_eval.float(), ref["logits_eval"], atol=ATOL, rtol=0)
     torch.testing.assert_close(logits_train.float(), ref["logits_train"], atol=ATOL, rtol=0)
@@ -279,3 +285,39 @@ def test_released_configs_load_strictly(dataset, stream, bones):
     model = load_official({"model_state_dict": state})
     assert model.cfg == cfg
     assert sum(p.numel() for p in model.parameters()) == trainable
+
+
+# ------------------------------------------------ the authors' relative positions (key_rel)
+
+
+def test_relative_checkpoints_infer_their_tables():
+    """key_rel gives ``relative``, the heads (d_k / N_h columns) and, for TSA, the frames of the window."""
+    spatial, temporal = (infer_config(_state(n, RELATIVE)) for n in RELATIVE_NAMES)
+    assert spatial.relative and spatial.heads == 8 and spatial.stream == "spatial"
+    assert temporal.relative and temporal.heads == 8 and temporal.relative_frames == 24
+    assert [temporal.tsa_frames(i) for i in range(3, 9)] == [12, 12, 12, 6, 6, 6]
+    assert not infer_config(_state("temporal_joints", DATA)).relative
+
+
+def test_relative_tables_that_do_not_fit_are_refused():
+    sd = _state("temporal_relative_joints", RELATIVE)
+    sd["backbone.7.tcn1.key_rel"] = torch.zeros(23, 2)  # a table for 12 frames where the layer sees 6
+    expected = r"backbone\.7\.tcn1\.key_rel: checkpoint \(23, 2\), model \(11, 2\)"
+    with pytest.raises(OfficialCheckpointError, match=expected):
+        load_official(sd)
+    sd = _state("temporal_relative_joints", RELATIVE)
+    sd["backbone.3.tcn1.key_rel"] = torch.zeros(24, 1)
+    with pytest.raises(OfficialCheckpointError, match=r"key_rel has 24 rows, expected 2F - 1"):
+        load_official(sd)
+    sd = _state("spatial_relative_joints", RELATIVE)
+    del sd["backbone.5.gcn1.attention_conv.key_rel_diagonal"]
+    expected = r"missing keys \['backbone\.5\.gcn1\.attention_conv\.key_rel_diagonal'\]"
+    with pytest.raises(OfficialCheckpointError, match=expected):
+        load_official(sd)
+    sd = _state("spatial_relative_joints", RELATIVE)
+    sd["backbone.3.gcn1.attention_conv.key_rel"] = torch.zeros(600, 3)
+    with pytest.raises(OfficialCheckpointError, match=r"3 columns, expected d_k / N_h with d_k = 8"):
+        load_official(sd)
+    plain = _state("temporal_joints", DATA) | {"backbone.4.tcn1.key_rel": torch.zeros(23, 1)}
+    with pytest.raises(OfficialCheckpointError, match=r"missing keys \[.*backbone\.3\.tcn1\.key_rel"):
+        load_official(plain)

@@ -50,6 +50,10 @@ class ModelConfig:
     ``fused_attention``: True = ``scaled_dot_product_attention``, False = explicit matmul + softmax,
     None = choose per device (fused on CUDA; on CPU fused for TSA, explicit for SSA, as measured in
     benchmarks/README.md); the explicit path is always used when attention maps are returned.
+
+    ``relative``: the authors' learned relative positions in every SSA (one embedding per ordered joint pair)
+    and TSA (one per frame offset), off in the paper's configurations as the authors trained them. A TSA's
+    table covers the frames that layer sees of a ``relative_frames``-frame input (``tsa_frames``).
     """
 
     stream: str = "spatial"
@@ -67,6 +71,8 @@ class ModelConfig:
     fused_attention: bool | None = None
     graph: str = "ntu"
     gcn: str = "static"
+    relative: bool = False
+    relative_frames: int = 300
 
     def __post_init__(self) -> None:
         if self.stream not in STREAMS:
@@ -105,6 +111,11 @@ class ModelConfig:
             object.__setattr__(self, "attention_from", widths[1])
         if not isinstance(self.attention_from, int) or self.attention_from < 1:
             raise ValueError(f"ModelConfig.attention_from: expected a positive int width, got {self.attention_from!r}")
+        if not isinstance(self.relative, bool):
+            raise ValueError(f"ModelConfig.relative: expected true or false, got {self.relative!r}")
+        frames = self.relative_frames
+        if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
+            raise ValueError(f"ModelConfig.relative_frames: expected a positive int, got {self.relative_frames!r}")
         if self.fused_attention not in (None, True, False):
             raise ValueError(f"ModelConfig.fused_attention: expected True, False or None, got {self.fused_attention!r}")
         if self.stream != "stgcn":
@@ -138,6 +149,14 @@ class ModelConfig:
             attention = self.stream != "stgcn" and c_out >= self.attention_from
             plan.append((c_in, c_out, stride, attention))
         return plan
+
+    def tsa_frames(self, unit: int) -> int:
+        """Frames the TSA of backbone unit ``unit`` attends over for a ``relative_frames`` input: ceil(T / s) after
+        every stride up to and including that unit's (the rows of its key_rel table are 2F - 1)."""
+        frames = self.relative_frames
+        for _, _, stride in UNIT_PLAN[: unit + 1]:
+            frames = -(-frames // stride)
+        return frames
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON/YAML-safe dict (tuples become lists); ``from_dict`` inverts it."""

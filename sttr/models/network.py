@@ -64,7 +64,7 @@ class STTRNet(nn.Module):
         self.data_bn = nn.BatchNorm1d(m * v * c)
         self.gcn0 = self._gcn(cfg, c, w0, a)
         self.tcn0 = UnitTCN(w0, w0, kernel_size=9)
-        self.backbone = nn.ModuleList(self._unit(cfg, a, *spec) for spec in cfg.units())
+        self.backbone = nn.ModuleList(self._unit(cfg, a, *spec, unit=i) for i, spec in enumerate(cfg.units()))
         self.person_bn = nn.BatchNorm1d(w2)  # unused in forward, as in the authors' code; kept for their keys
         self.fcn = nn.Conv1d(w2, cfg.num_classes, kernel_size=1)
         he_normal_(self.fcn)
@@ -78,19 +78,21 @@ class STTRNet(nn.Module):
         return UnitGCN(c_in, c_out, a)
 
     @classmethod
-    def _unit(cls, cfg: ModelConfig, a: torch.Tensor, c_in: int, c_out: int, stride: int, attention: bool) -> STTRUnit:
-        """Build one unit of the plan; attention units follow the stream (SSA for S-TR, TSA for T-TR)."""
+    def _unit(
+        cls, cfg: ModelConfig, a: torch.Tensor, c_in: int, c_out: int, stride: int, attention: bool, unit: int = 0
+    ) -> STTRUnit:
+        """Build unit ``unit`` of the plan; attention units follow the stream (SSA for S-TR, TSA for T-TR)."""
         common = dict(heads=cfg.heads, num_joints=cfg.num_joints, drop_attention=cfg.drop_attention)
         if attention and cfg.stream == "spatial":
             spatial: nn.Module = SpatialSelfAttention(
-                c_in, c_out, cfg.d_k(c_out), fused=cfg.fused_attention, **common
+                c_in, c_out, cfg.d_k(c_out), fused=cfg.fused_attention, relative=cfg.relative, **common
             )
         else:
             spatial = cls._gcn(cfg, c_in, c_out, a)
         if attention and cfg.stream == "temporal":
             temporal: nn.Module = TemporalSelfAttention(
                 c_out, c_out, cfg.d_k(c_out), stride=stride, qkv_kernel=cfg.qkv_kernel(stride),
-                fused=cfg.fused_attention, **common,
+                fused=cfg.fused_attention, relative_frames=cfg.tsa_frames(unit) if cfg.relative else None, **common,
             )  # fmt: skip
         else:
             temporal = UnitTCN(c_out, c_out, kernel_size=9, stride=stride, dropout=cfg.dropout)

@@ -9,6 +9,7 @@ T-TR-agcn on NTU RGB+D (25 joints) and Kinetics-skeleton (18 joints), with and w
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -63,10 +64,41 @@ def _joints(sd: Mapping[str, torch.Tensor], gcn: str, source: str) -> int:
     raise OfficialCheckpointError(f"{source}: missing key 'gcn0.{name}', needed to infer the number of joints")
 
 
+REL_KEY = re.compile(r"backbone\.(\d+)\.(?:gcn1\.attention_conv|tcn1)\.key_rel")
+
+
+def _relative(
+    sd: Mapping[str, torch.Tensor], widths: tuple[int, int, int], c: int, source: str, overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The relative-position fields of a state dict with the authors' ``key_rel`` weights (none without them):
+    ``relative``, ``relative_frames`` from the first TSA table (2F - 1 rows, F = ceil(T / strides so far)) and,
+    unless overridden, the heads from the table's d_k / N_h columns."""
+    tables = sorted((int(m.group(1)), k) for k in sd if (m := REL_KEY.fullmatch(k)))
+    if not tables:
+        return {}
+    unit, key = tables[0]
+    rows, per_head = _shape(sd, key, source)
+    plan = ModelConfig(widths=widths, in_channels=c)
+    fields: dict[str, Any] = {"relative": True}
+    if "heads" not in overrides:
+        d_k = plan.d_k(plan.units()[unit][1])
+        if per_head < 1 or d_k % per_head:
+            raise OfficialCheckpointError(
+                f"{source}: {key} has {per_head} columns, expected d_k / N_h with d_k = {d_k}"
+            )
+        fields["heads"] = d_k // per_head
+    if key.endswith("tcn1.key_rel"):
+        if rows % 2 == 0:
+            raise OfficialCheckpointError(f"{source}: {key} has {rows} rows, expected 2F - 1 (one per frame offset)")
+        fields["relative_frames"] = (rows + 1) // 2 * math.prod(stride for _, _, stride, _ in plan.units()[: unit + 1])
+    return fields
+
+
 def infer_config(state_dict: Mapping[str, torch.Tensor], source: str = "state dict", **overrides: Any) -> ModelConfig:
     """ModelConfig of an authors' state dict: stream, GCN kind, graph (from V), channels, widths, classes.
 
-    Heads cannot be seen in shapes (N_h=8 unless overridden); persons are the authors' M=2 unless overridden.
+    Heads cannot be seen in shapes (N_h=8 unless overridden) except through a relative-position table (``key_rel``,
+    d_k / N_h columns), which also gives ``relative`` and its frames; persons are the authors' M=2 unless overridden.
     Kinetics-skeleton checkpoints get the authors' Kinetics dropout 0 (:meth:`ModelConfig.kinetics`).
     """
     sd = state_dict
@@ -112,6 +144,7 @@ def infer_config(state_dict: Mapping[str, torch.Tensor], source: str = "state di
     )
     if graph == "kinetics":
         fields["dropout"] = 0.0
+    fields.update(_relative(sd, widths, c, source, overrides))
     fields.update(overrides)
     try:
         return ModelConfig(**fields)
