@@ -17,8 +17,9 @@ def test_attend_in_chunks_equals_attend(fused):
     q, k, v = (torch.randn(11, 2, 6, 4, generator=g, dtype=torch.float64, requires_grad=True) for _ in range(3))
     keep = torch.rand(11, 2, 1, 6, generator=g) < 0.5
     keep[4, 1] = False  # a (group, head) with every key dropped
-    whole, w_whole = attend(q, k, v, keep=keep, fused=fused)
-    chunked, w_chunked = attend_in_chunks(q, k, v, keep=keep, fused=fused, max_groups=3)  # 4 chunks: 3+3+3+2
+    bias = torch.randn(11, 2, 6, 6, generator=g, dtype=torch.float64)  # relative-position logits per group
+    whole, w_whole = attend(q, k, v, keep=keep, fused=fused, bias=bias)
+    chunked, w_chunked = attend_in_chunks(q, k, v, keep=keep, fused=fused, max_groups=3, bias=bias)  # 3+3+3+2
     torch.testing.assert_close(chunked, whole)
     assert (w_whole is None) == (w_chunked is None) == fused
     if not fused:
