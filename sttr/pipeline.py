@@ -38,6 +38,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "06_per_class_gains",
     "07_attention_maps",
     "08_claims",
+    "10_attention_explorer",
 )
 # The profile whose executed notebooks replace the committed ones (readers see its outputs).
 COMMITTED_PROFILE = "mini"
