@@ -634,10 +634,9 @@ def plot_explorer(scene, fig: Figure | None = None) -> Figure:
     frames and joints), so moving a control compares maps on one scale. ``fig`` is cleared and reused.
     """
     if fig is None:
-        fig = plt.figure(figsize=(15, 5.2))
+        fig = plt.figure(figsize=EXPLORER_SIZE)
     fig.clf()
-    grid = fig.add_gridspec(1, 4, width_ratios=(1.05, 1.2, 1.1, 0.62), left=0.04, right=0.99, bottom=0.2, top=0.86,
-                            wspace=0.45)  # fmt: skip
+    grid = fig.add_gridspec(1, 4, **_EXPLORER_GRID)
     axes = [fig.add_subplot(grid[0, i], label=f"explorer {name}") for i, name in enumerate(_EXPLORER_PANELS)]
     _explorer_links(axes[0], scene)
     if scene.ssa is not None:
@@ -651,13 +650,16 @@ def plot_explorer(scene, fig: Figure | None = None) -> Figure:
     else:
         _absent(axes[2], scene.tsa_title)
     axes[3].axis("off")
-    axes[3].text(0.0, 1.0, "\n".join(scene.prediction), va="top", ha="left", family="monospace", fontsize=9,
+    axes[3].text(0.0, 1.0, "\n".join(scene.prediction), va="top", ha="left", family="monospace", fontsize=8,
                  transform=axes[3].transAxes)  # fmt: skip
     fig.suptitle(scene.title)
     return fig
 
 
 _EXPLORER_PANELS = ("links", "ssa", "tsa", "prediction")
+EXPLORER_SIZE = (18.0, 5.4)
+_EXPLORER_GRID = {"width_ratios": (1.3, 1.2, 1.05, 1.2), "left": 0.03, "right": 0.995, "bottom": 0.2, "top": 0.86,
+                  "wspace": 0.55}  # fmt: skip
 
 
 def _tsa_row(scene) -> int:
@@ -694,10 +696,9 @@ class ExplorerCanvas:
     def __init__(self, scene, dpi: int = 72) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        self.fig = Figure(figsize=(15, 5.2), dpi=dpi)  # outside pyplot: no notebook backend shows it
+        self.fig = Figure(figsize=EXPLORER_SIZE, dpi=dpi)  # outside pyplot: no notebook backend shows it
         FigureCanvasAgg(self.fig)
-        grid = self.fig.add_gridspec(1, 4, width_ratios=(1.05, 1.2, 1.1, 0.62), left=0.04, right=0.99, bottom=0.2,
-                                     top=0.86, wspace=0.45)  # fmt: skip
+        grid = self.fig.add_gridspec(1, 4, **_EXPLORER_GRID)
         self.links, self.ssa, self.tsa, self.text = (self.fig.add_subplot(grid[0, i]) for i in range(4))
         self.tsa_box = self.tsa.get_position()
         self.bones = LineCollection([], colors="0.75", linewidths=2.0, label="bones")
@@ -716,7 +717,7 @@ class ExplorerCanvas:
             _absent(self.ssa, scene.ssa_title)
             self.ssa_bar = None
         self.text.axis("off")
-        self.prediction = self.text.text(0.0, 1.0, "", va="top", ha="left", family="monospace", fontsize=9,
+        self.prediction = self.text.text(0.0, 1.0, "", va="top", ha="left", family="monospace", fontsize=8,
                                          transform=self.text.transAxes)  # fmt: skip
         self.title = self.fig.suptitle("")
         self.links.set_xticks([])  # the limits follow the sample: no tick labels to redraw on every change
