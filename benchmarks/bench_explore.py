@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from dataclasses import replace
@@ -67,26 +68,27 @@ def main() -> None:
             "joint": lambda v, i: replace(v, joint=i % 25),
             "stream": lambda v, i: replace(v, stream=ex.streams[i % 2]),
         }
-        rows = []
-        for control, change in changes.items():
-            times = []
-            for i in range(args.repeats):
-                view = change(base, i + 1)
-                start = time.perf_counter()
-                ex.png(view)
-                times.append(time.perf_counter() - start)
-            rows.append((control, 1e3 * float(np.median(times)), 1e3 * float(np.max(times))))
-        first = []
-        for sample in range(1, 6):
-            start = time.perf_counter()
-            ex.png(replace(base, sample=sample))
-            first.append(time.perf_counter() - start)
-    print(f"CPU: {cpu_model()}, torch threads: {torch.get_num_threads()}")
+        rows = [(control, _timed(ex, [change(base, i + 1) for i in range(args.repeats)])) for control, change in changes.items()]
+        rows.append(("new sample", _timed(ex, [replace(base, sample=s) for s in range(1, 6)])))
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores, load average {load}, torch threads: {torch.get_num_threads()}")
     print(f"models: small preset, 2 heads, {WINDOW}-frame windows, {CLASSES} classes (S-TR and T-TR)")
-    print(f"{'control change':<16}{'median ms':>10}{'max ms':>9}")
-    for control, median, worst in rows:
-        print(f"{control:<16}{median:>10.0f}{worst:>9.0f}")
-    print(f"{'new sample':<16}{1e3 * np.median(first):>10.0f}{1e3 * np.max(first):>9.0f}  (attention of both streams computed)")
+    print("| change | wall median (ms) | wall max (ms) | CPU median (ms) |")
+    print("|---|---:|---:|---:|")
+    for control, (wall, worst, cpu) in rows:
+        print(f"| {control} | {wall:.0f} | {worst:.0f} | {cpu:.0f} |")
+    print("(new sample: both streams' forward pass with attention, then the redraw)")
+
+
+def _timed(ex: Explorer, views: list[View]) -> tuple[float, float, float]:
+    """Median and largest wall-clock ms of ``ex.png`` over ``views``, and its median CPU (process) ms."""
+    wall, cpu = [], []
+    for view in views:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        ex.png(view)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return 1e3 * float(np.median(wall)), 1e3 * float(np.max(wall)), 1e3 * float(np.median(cpu))
 
 
 if __name__ == "__main__":

@@ -419,7 +419,7 @@ class ExplorerWidget:
         self.view = view
         self._syncing = False
         ex = explorer
-        style = {"description_width": "70px"}
+        style = {"description_width": "90px"}
         self.cls = w.Dropdown(options=["all classes", *ex.class_names], description="class", style=style)
         self.outcome = w.ToggleButtons(options=list(OUTCOMES), description="outcome", style=style)
         self.index = w.Dropdown(description="sample", style=style)

@@ -89,7 +89,7 @@ def _notebook(folder: Path, checkpoints: list[Path], split: Path) -> Path:
 
 @pytest.fixture()
 def lab(tmp_path):
-    """A JupyterLab server on a free port serving ``tmp_path/notebooks``; yields (url, folder)."""
+    """A JupyterLab server on a free port serving notebook 10 set to tiny checkpoints; yields its URL."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
     port, token = _free_port(), "sttr-browser-test"
@@ -101,6 +101,7 @@ def lab(tmp_path):
     server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"))
     url = f"http://127.0.0.1:{port}"
     try:
+        _notebook(folder, *_tiny_setup(tmp_path / "setup"))  # while the server starts
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -110,26 +111,27 @@ def lab(tmp_path):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError(f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-2000:]}")
                 time.sleep(0.3)
-        yield f"{url}/lab/tree/{NOTEBOOK.name}?token={token}", folder
+        yield f"{url}/lab/tree/{NOTEBOOK.name}?token={token}"
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def test_explorer_runs_in_jupyterlab_and_a_slider_redraws(lab, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    url, folder = lab
-    checkpoints, split = _tiny_setup(tmp_path / "setup")
-    _notebook(folder, checkpoints, split)
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
             viewport={"width": 1500, "height": 1000},
         )  # fmt: skip
         page = context.pages[0] if context.pages else context.new_page()
-        page.goto(url)
+        page.goto(lab)
         page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=30_000)
         select = page.locator(".jp-Dialog button", has_text="Select")  # JupyterLab may ask for the kernel
         try:
