@@ -38,7 +38,8 @@ def mini_explorer(folder: Path, samples: int = 16) -> Explorer:
     rng = np.random.default_rng(0)
     data = rng.normal(size=(samples, 3, 300, 25, 2)).astype(np.float32)
     names = [f"S001C001P001R001A{i % CLASSES + 1:03d}" for i in range(samples)]
-    write_agcn(folder / "val_data_joint.npy", folder / "val_label.pkl", data, names, [i % CLASSES for i in range(samples)])
+    labels = [i % CLASSES for i in range(samples)]
+    write_agcn(folder / "val_data_joint.npy", folder / "val_label.pkl", data, names, labels)
     (folder / "label_names.json").write_text(json.dumps([f"class {i}" for i in range(CLASSES)]))
     payloads = []
     for seed, stream in enumerate(("spatial", "temporal")):
@@ -68,7 +69,8 @@ def main() -> None:
             "joint": lambda v, i: replace(v, joint=i % 25),
             "stream": lambda v, i: replace(v, stream=ex.streams[i % 2]),
         }
-        rows = [(control, _timed(ex, [change(base, i + 1) for i in range(args.repeats)])) for control, change in changes.items()]
+        rows = [(name, _timed(ex, [change(base, i + 1) for i in range(args.repeats)]))
+                for name, change in changes.items()]  # fmt: skip
         rows.append(("new sample", _timed(ex, [replace(base, sample=s) for s in range(1, 6)])))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores, load average {load}, torch threads: {torch.get_num_threads()}")

@@ -374,7 +374,9 @@ class Explorer:
 
     def _prediction_lines(self, att: Attention, stream: str) -> list[str]:
         order = np.argsort(-att.probabilities, kind="stable")[:TOP_K]
-        names = self.class_names if len(self.class_names) == att.probabilities.shape[0] else self.models[stream].class_names
+        names = self.class_names
+        if len(names) != att.probabilities.shape[0]:
+            names = self.models[stream].class_names
         lines = [f"{STREAM_TITLES[stream]} top-{len(order)}:"]
         lines += [f"{r + 1}. {names[c]}  {att.probabilities[c]:.3f}" for r, c in enumerate(order)]
         truth = "unknown (own file)" if att.label is None else names[att.label]
@@ -428,8 +430,9 @@ class ExplorerWidget:
         self.stream = w.ToggleButtons(options=[(STREAM_TITLES[s], s) for s in ex.streams], value=view.stream,
                                       description="stream", style=style)  # fmt: skip
         self.unit = w.Dropdown(options=ex.units, value=view.unit, description="unit", style=style)
-        self.head = w.Dropdown(options=[("mean", -1)] + [(f"head {h + 1}", h) for h in range(ex.heads)],
-                               value=-1 if view.head is None else view.head, description="head", style=style)  # fmt: skip
+        heads = [("mean", -1)] + [(f"head {h + 1}", h) for h in range(ex.heads)]
+        self.head = w.Dropdown(options=heads, value=-1 if view.head is None else view.head, description="head",
+                               style=style)
         self.frame = w.IntSlider(value=view.frame, min=0, max=ex.frames(view) - 1, description="frame (SSA)",
                                  continuous_update=False, style=style)  # fmt: skip
         self.joint = w.Dropdown(options=[(n, j) for j, n in enumerate(ex.layout.joint_names)], value=view.joint,

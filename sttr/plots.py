@@ -708,7 +708,8 @@ class ExplorerCanvas:
         self.queries = self.links.scatter([], [], marker="^", s=45, color="black", zorder=4, label="query joint")
         # legend and plane outside the redrawn axes: drawn once
         self.fig.legend(handles=[self.bones, self.queries], loc="lower left", bbox_to_anchor=(0.04, 0.03), fontsize=8,
-                        ncol=2, title="x-z plane (normalised), link colour and width: SSA weight", title_fontsize=8)  # fmt: skip
+                        ncol=2, title="x-z plane (normalised), link colour and width: SSA weight",
+                        title_fontsize=8)  # fmt: skip
         if scene.ssa is not None:
             plot_ssa_map(scene.ssa, scene.joint_names, title=scene.ssa_title, ax=self.ssa, span=scene.ssa_span)
             self.ssa.axhline(scene.joint, color="black", lw=0.8, ls=":")

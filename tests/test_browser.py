@@ -94,10 +94,11 @@ def lab(tmp_path):
     folder.mkdir()
     port, token = _free_port(), "sttr-browser-test"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "STTR_PROFILE": "smoke", "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}  # fmt: skip
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}  # fmt: skip
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}", "--allow-root", "--LabApp.news_url=",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly"]  # fmt: skip
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}", "--allow-root",
+           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.extension_manager=readonly"]  # fmt: skip
     server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"))
     url = f"http://127.0.0.1:{port}"
     try:

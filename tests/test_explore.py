@@ -40,7 +40,8 @@ def split(tmp_path_factory):
     data = np.zeros((N, 3, 60, 25, 2), dtype=np.float32)
     data[:, :, :, :, 0] = rng.normal(size=(N, 3, 60, 25))
     labels = [i % 3 for i in range(N)]
-    write_agcn(folder / "val_data_joint.npy", folder / "val_label.pkl", data, [f"S001A{i:03d}" for i in range(N)], labels)
+    names = [f"S001A{i:03d}" for i in range(N)]
+    write_agcn(folder / "val_data_joint.npy", folder / "val_label.pkl", data, names, labels)
     np.save(folder / "val_num_frames.npy", np.full(N, 60))
     (folder / "label_names.json").write_text(json.dumps(CLASSES))
     return folder
@@ -138,7 +139,8 @@ def test_own_files_through_predicts_reader(explorer, tmp_path):
     path = tmp_path / "S001C001P001R001A001.skeleton"
     path.write_text(format_skeleton(frames))
     scene = explorer.scene(View(sample=str(path), frame=10))
-    assert scene.title.startswith(path.name) and "50 frames is longer than the checkpoint's window of 32: resampled" in scene.title
+    assert scene.title.startswith(path.name)
+    assert "50 frames is longer than the checkpoint's window of 32: resampled" in scene.title
     assert scene.prediction[-1] == "true: unknown (own file)" and scene.ssa.shape == (25, 25)
     bad = tmp_path / "poses.npy"
     np.save(bad, np.zeros((2, 40, 7, 3), dtype=np.float32))
@@ -154,7 +156,8 @@ def test_own_files_through_predicts_reader(explorer, tmp_path):
 
 def test_only_attention_models_and_one_graph(split):
     stgcn = ModelConfig.small("stgcn", num_classes=3)
-    payload = {**_payload("spatial", 1), "model_config": stgcn.to_dict(), "model_state_dict": build_model(stgcn).state_dict()}
+    weights = build_model(stgcn).state_dict()
+    payload = {**_payload("spatial", 1), "model_config": stgcn.to_dict(), "model_state_dict": weights}
     with pytest.raises(ExploreError, match="stgcn model given as 'stgcn'"):
         Explorer.from_checkpoints([payload])
     single = Explorer.from_checkpoints(_payload("spatial", 1), split_dir=split)
@@ -168,7 +171,8 @@ def test_figure_draws_the_scene_and_the_widget_redraws(explorer):
     fig = explorer.figure(view)
     titles = [a.get_title() for a in fig.axes]
     assert any(t.startswith("Strongest SSA links, frame 16") for t in titles)
-    assert "S-TR SSA, unit 8, mean over heads, frame 16" in titles and "T-TR TSA, unit 8, mean over heads, right hand" in titles
+    assert "S-TR SSA, unit 8, mean over heads, frame 16" in titles
+    assert "T-TR TSA, unit 8, mean over heads, right hand" in titles
     plt.close(fig)
     pytest.importorskip("ipywidgets")
     from sttr.explore import ExplorerWidget

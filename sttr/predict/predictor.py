@@ -278,7 +278,9 @@ class Predictor:
         w = maps[layer][0]  # person 0: SSA (T, N_h, V, V) / TSA (V, N_h, T', T')
         return AttentionMap(loaded.stream, loaded.graph, layer, w.mean(axis=(0, 1)), int(x.shape[1]), item.name)
 
-
+    def to_json(self, predictions: Sequence[Prediction]) -> dict[str, Any]:
+        """Predictions as the JSON-safe dict of schema ``sttr-predictions/1`` (``sttr.predict.output``)."""
+        return to_json(predictions, self)
 
 
 def predict(
