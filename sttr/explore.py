@@ -303,13 +303,13 @@ class Explorer:
         return int(self.attention(view.sample, view.stream).x.shape[1])
 
     def default_view(self, sample: int | str | None = None) -> View:
-        """The deepest unit, mean over heads, the middle frame, the right hand (NTU) or first joint."""
+        """The deepest unit, mean over heads, the middle frame, the right hand (NTU) or wrist (Kinetics-skeleton)."""
         if sample is None:
             right = self.samples(outcome="correct") if self.datasets else []
             sample = (right or [0])[0]
         view = View(sample=sample, stream=self.streams[0], unit=self.units[-1])
         names = list(self.layout.joint_names)
-        joint = names.index("right hand") if "right hand" in names else 0
+        joint = next((names.index(j) for j in ("right hand", "right wrist") if j in names), 0)
         return replace(view, frame=self.frames(view) // 2, joint=joint)
 
     def scene(self, view: View) -> Scene:
@@ -447,6 +447,7 @@ class ExplorerWidget:
         self.index.observe(self._on_sample, names="value")
         self.cls.observe(self._on_filter, names="value")
         self.outcome.observe(self._on_filter, names="value")
+        self.stream.observe(lambda _: self.outcome.value != "all" and self._on_filter(None), names="value")
         self.load.on_click(self._on_file)
         self.image.add_class("sttr-explorer-figure")
         self.box = w.VBox([

@@ -212,3 +212,24 @@ def test_fast_redraw_matches_the_static_figure(explorer):
             assert drawn.lines[-1].get_ydata()[0] == panel.lines[-1].get_ydata()[0]
         plt.close(static)
     assert canvas.tsa_shape == (8, 4)  # unit 8's TSA sees every fourth frame
+
+
+def test_authors_kinetics_checkpoint_and_a_clip_file(tmp_path):
+    """The authors' weights (a bare state dict, read by ``load_official``) on the 18-joint graph, with a clip."""
+    from sttr.data.synthetic.kinetics import generate_kinetics
+
+    torch.manual_seed(0)
+    cfg = ModelConfig.kinetics("spatial", num_classes=3, widths=(16, 32, 32))
+    authors = {"module." + k: v for k, v in build_model(cfg).state_dict().items()}
+    explorer = Explorer.from_checkpoints(authors)
+    assert explorer.models["spatial"].kind == "official" and explorer.layout.name == "kinetics"
+    generate_kinetics(tmp_path / "raw", seed=0, max_samples=2, progress=False, workers=1)
+    clip = sorted((tmp_path / "raw").rglob("*.json"))[0]
+    view = explorer.default_view(str(clip))
+    assert view.joint == explorer.layout.joint_names.index("right wrist")
+    scene = explorer.scene(view)
+    assert scene.ssa.shape == (18, 18) and scene.joints is None and scene.tsa is None
+    assert scene.prediction[-1] == "true: unknown (own file)" and scene.title.startswith(clip.name)
+    assert explorer.png(view)[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ExploreError, match="no validation split is loaded"):
+        explorer.scene(View(sample=0))
