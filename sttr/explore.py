@@ -447,7 +447,7 @@ class ExplorerWidget:
         self.index.observe(self._on_sample, names="value")
         self.cls.observe(self._on_filter, names="value")
         self.outcome.observe(self._on_filter, names="value")
-        self.stream.observe(lambda _: self.outcome.value != "all" and self._on_filter(None), names="value")
+        self.stream.observe(self._on_stream, names="value")
         self.load.on_click(self._on_file)
         self.image.add_class("sttr-explorer-figure")
         self.box = w.VBox([
@@ -470,6 +470,11 @@ class ExplorerWidget:
     def _on_filter(self, _change: Any) -> None:
         self._fill_samples()
         self.status.value = "" if self.index.options else "<b>no sample matches these filters</b>"
+
+    def _on_stream(self, _change: Any) -> None:
+        """Correct or wrong depends on the stream: the sample list follows it."""
+        if self.outcome.value != "all":
+            self._on_filter(None)
 
     def _on_sample(self, change: Any) -> None:
         if change["new"] is not None:
