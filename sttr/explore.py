@@ -424,8 +424,9 @@ class ExplorerWidget:
         style = {"description_width": "90px"}
         self.cls = w.Dropdown(options=["all classes", *ex.class_names], description="class", style=style)
         self.outcome = w.ToggleButtons(options=list(OUTCOMES), description="outcome", style=style)
-        self.index = w.Dropdown(description="sample", style=style)
-        self.path = w.Text(placeholder=".skeleton, .npy or Kinetics .json path", description="file", style=style)
+        self.index = w.Dropdown(description="sample", style=style, layout=w.Layout(width="440px"))
+        self.path = w.Text(placeholder=".skeleton, .npy or Kinetics .json path", description="file", style=style,
+                           layout=w.Layout(width="400px"))  # fmt: skip
         self.load = w.Button(description="load file")
         self.stream = w.ToggleButtons(options=[(STREAM_TITLES[s], s) for s in ex.streams], value=view.stream,
                                       description="stream", style=style)  # fmt: skip
