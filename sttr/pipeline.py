@@ -39,6 +39,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "07_attention_maps",
     "09_probes",  # before the claims, which read its per-seed tables
     "08_claims",
+    "10_attention_explorer",
 )
 # The profile whose executed notebooks replace the committed ones (readers see its outputs).
 COMMITTED_PROFILE = "mini"

@@ -732,3 +732,203 @@ def plot_reversed_pairs(pairs: pd.DataFrame, title: str | None = None) -> Figure
     axes[0].legend(title="model (mean ± sd over seeds)", fontsize="small")
     fig.suptitle(title or "Actions that are each other's time reversal")
     return fig
+
+def plot_explorer(scene, fig: Figure | None = None) -> Figure:
+    """One view of the attention explorer (``sttr.explore.Scene``): the skeleton at the chosen frame with its
+    strongest SSA links, the SSA map at that frame (the chosen joint's row marked), the TSA map of the chosen
+    joint (the chosen frame's row marked), and the prediction beside the true label.
+
+    Each map keeps the colour scale of its layer (``scene.ssa_vmax``, ``scene.tsa_vmax``: shared by all heads,
+    frames and joints), so moving a control compares maps on one scale. ``fig`` is cleared and reused.
+    """
+    if fig is None:
+        fig = plt.figure(figsize=EXPLORER_SIZE)
+    fig.clf()
+    grid = fig.add_gridspec(1, 4, **_EXPLORER_GRID)
+    axes = [fig.add_subplot(grid[0, i], label=f"explorer {name}") for i, name in enumerate(_EXPLORER_PANELS)]
+    _explorer_links(axes[0], scene)
+    if scene.ssa is not None:
+        plot_ssa_map(scene.ssa, scene.joint_names, title=scene.ssa_title, ax=axes[1], vmax=scene.ssa_vmax)
+        axes[1].axhline(scene.joint, color="black", lw=0.8, ls=":")
+    else:
+        _absent(axes[1], scene.ssa_title)
+    if scene.tsa is not None:
+        plot_tsa_map(scene.tsa, title=scene.tsa_title, frame_stride=scene.tsa_stride, ax=axes[2], vmax=scene.tsa_vmax)
+        axes[2].axhline(_tsa_row(scene), color="black", lw=0.8, ls=":")
+    else:
+        _absent(axes[2], scene.tsa_title)
+    axes[3].axis("off")
+    axes[3].text(0.0, 1.0, "\n".join(scene.prediction), va="top", ha="left", family="monospace", fontsize=8,
+                 transform=axes[3].transAxes)  # fmt: skip
+    fig.suptitle(scene.title)
+    return fig
+
+
+_EXPLORER_PANELS = ("links", "ssa", "tsa", "prediction")
+EXPLORER_SIZE = (18.0, 5.4)
+_EXPLORER_GRID = {"width_ratios": (1.3, 1.2, 1.05, 1.2), "left": 0.03, "right": 0.995, "bottom": 0.2, "top": 0.86,
+                  "wspace": 0.55}  # fmt: skip
+
+
+def _tsa_row(scene) -> int:
+    return min(scene.frame // scene.tsa_stride, scene.tsa.shape[0] - 1)
+
+
+def _explorer_links(ax: Axes, scene) -> None:
+    """The skeleton panel: strongest SSA links (``plot_attention_links``), the bare skeleton, or why neither."""
+    if scene.joints is not None and scene.ssa is not None:
+        plot_attention_links(scene.joints, scene.ssa, top=10, joint_names=scene.joint_names, ax=ax, plane="xz",
+                             title=f"Strongest SSA links, frame {scene.frame}")  # fmt: skip
+    elif scene.joints is not None:
+        plot_skeleton(scene.joints[None], frames=[0], axes=ax, plane="xz")
+        ax.set_title(f"Skeleton, frame {scene.frame}")
+    else:
+        _absent(ax, "no NTU skeleton to draw")
+
+
+def _heatmap_limits(w: np.ndarray, vmax: float | None) -> tuple[float, float]:
+    """The colour limits ``_heatmap_stack`` gives (L, L) maps with ``vmax``: from 0, uniform 1/L on the scale."""
+    top = float(w.max()) if vmax is None else float(vmax)
+    return 0.0, max(top, 1.05 / w.shape[-1])
+
+
+class ExplorerCanvas:
+    """``plot_explorer`` redrawn fast for the explorer's widget: the SSA map's axes (joint names, colour bar) are
+    drawn once and kept as pixels (Agg blitting); a change redraws the maps, markers and titles on top of them,
+    the skeleton panel (its strongest SSA links updated in place, on limits fixed per sample, without joint name
+    labels: the SSA map beside it names the joints) and the TSA panel (redrawn by ``plot_tsa_map`` only when its
+    frame count changes). ``update`` returns the RGBA pixels."""
+
+    def __init__(self, scene, dpi: int = 72) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.fig = Figure(figsize=EXPLORER_SIZE, dpi=dpi)  # outside pyplot: no notebook backend shows it
+        FigureCanvasAgg(self.fig)
+        grid = self.fig.add_gridspec(1, 4, **_EXPLORER_GRID)
+        self.links, self.ssa, self.tsa, self.text = (self.fig.add_subplot(grid[0, i]) for i in range(4))
+        self.tsa_box = self.tsa.get_position()
+        self.bones = LineCollection([], colors="0.75", linewidths=2.0, label="bones")
+        self.arrows = LineCollection([], zorder=2)
+        self.links.add_collection(self.bones)
+        self.links.add_collection(self.arrows)
+        self.queries = self.links.scatter([], [], marker="^", s=45, color="black", zorder=4, label="query joint")
+        # legend and plane outside the redrawn axes: drawn once
+        self.fig.legend(handles=[self.bones, self.queries], loc="lower left", bbox_to_anchor=(0.04, 0.03), fontsize=8,
+                        ncol=2, title="x-z plane (normalised), link colour and width: SSA weight",
+                        title_fontsize=8)  # fmt: skip
+        if scene.ssa is not None:
+            plot_ssa_map(scene.ssa, scene.joint_names, title=scene.ssa_title, ax=self.ssa, vmax=scene.ssa_vmax)
+            self.ssa.axhline(scene.joint, color="black", lw=0.8, ls=":")
+            self.ssa_bar = self.fig.axes[-1]
+        else:
+            _absent(self.ssa, scene.ssa_title)
+            self.ssa_bar = None
+        self.text.axis("off")
+        self.prediction = self.text.text(0.0, 1.0, "", va="top", ha="left", family="monospace", fontsize=8,
+                                         transform=self.text.transAxes)  # fmt: skip
+        self.title = self.fig.suptitle("")
+        self.links.set_xticks([])  # the limits follow the sample: no tick labels to redraw on every change
+        self.links.set_yticks([])
+        self.tsa_shape: tuple[int, int] | None = None
+        self.tsa_bar: Axes | None = None
+        self._draw_tsa(scene)
+        self._capture()
+
+    def _dynamic(self) -> list:
+        """The artists a change can alter; every other pixel comes from the background."""
+        out = [self.links, self.prediction, self.title]
+        for ax in (self.ssa, self.tsa):
+            out += [*ax.images, *ax.lines, ax.title]
+        return out + [bar for bar in (self.ssa_bar, self.tsa_bar) if bar is not None]
+
+    def _capture(self) -> None:
+        """Draw everything but the dynamic artists and keep those pixels."""
+        for artist in self._dynamic():
+            artist.set_animated(True)
+        self.fig.canvas.draw()
+        self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+
+    def _draw_tsa(self, scene) -> None:
+        """The TSA panel drawn anew by ``plot_tsa_map`` (its frame count or stride changed), its colour bar too."""
+        if self.tsa_bar is not None:
+            self.tsa_bar.remove()
+        self.tsa.clear()
+        self.tsa.set_position(self.tsa_box)
+        before = set(self.fig.axes)
+        if scene.tsa is None:
+            _absent(self.tsa, scene.tsa_title)
+            self.tsa_shape, self.tsa_bar = None, None
+            return
+        plot_tsa_map(scene.tsa, title=scene.tsa_title, frame_stride=scene.tsa_stride, ax=self.tsa, vmax=scene.tsa_vmax)
+        self.tsa.axhline(_tsa_row(scene), color="black", lw=0.8, ls=":")
+        self.tsa_bar = next(a for a in self.fig.axes if a not in before)
+        self.tsa_shape = (scene.tsa.shape[0], scene.tsa_stride)
+
+    def _draw_links(self, scene) -> None:
+        """Bones and the strongest SSA links of the frame, as ``plot_attention_links`` colours them."""
+        self.links.set_title(f"Strongest SSA links, frame {scene.frame}" if scene.ssa is not None
+                             else f"Skeleton, frame {scene.frame}")  # fmt: skip
+        if scene.joints is None:
+            self.bones.set_segments([])
+            self.arrows.set_segments([])
+            self.queries.set_offsets(np.zeros((0, 2)))
+            self.links.set_title("no NTU skeleton to draw")
+            return
+        xy = scene.joints[:, list(_plane_axes("xz"))]  # (V, 2)
+        self.bones.set_segments([(xy[c], xy[p]) for c, p in EDGES])
+        (x0, z0), (x1, z1) = scene.skeleton_box
+        centre, half = np.array([(x0 + x1) / 2, (z0 + z1) / 2]), max(x1 - x0, z1 - z0, 1e-3) / 2 * 1.1
+        self.links.set_xlim(centre[0] - half, centre[0] + half)
+        self.links.set_ylim(centre[1] - half, centre[1] + half)
+        self.links.set_aspect("equal")
+        if scene.ssa is None:
+            self.arrows.set_segments([])
+            self.queries.set_offsets(np.zeros((0, 2)))
+            return
+        w = np.asarray(scene.ssa, dtype=np.float64)
+        off = np.where(np.eye(len(w), dtype=bool), -np.inf, w)  # self-attention has no line to draw
+        order = np.argsort(-off, axis=None, kind="stable")[:10]
+        queries, keys = np.unravel_index(order, w.shape)
+        values = w[queries, keys]
+        spread = max(float(values.max() - values.min()), 1e-6)
+        strength = (values - values.min()) / spread  # 0 weakest .. 1 strongest of the drawn links
+        colours = mpl.colormaps["plasma"](strength)
+        colours[:, 3] = 0.35 + 0.65 * strength
+        self.arrows.set_segments([(xy[q], xy[k]) for q, k in zip(queries, keys)])
+        self.arrows.set_colors(colours)
+        self.arrows.set_linewidths(1.0 + 4.0 * strength)
+        self.queries.set_offsets(xy[queries])
+
+    def update(self, scene) -> np.ndarray:
+        """Redraw what ``scene`` changes; returns the figure's (H, W, 4) uint8 pixels."""
+        canvas = self.fig.canvas
+        tsa_shape = None if scene.tsa is None else (scene.tsa.shape[0], scene.tsa_stride)
+        if tsa_shape != self.tsa_shape:  # another frame count: new tick labels, a new background
+            self._draw_tsa(scene)
+            self._capture()
+        canvas.restore_region(self.background)
+        self._draw_links(scene)
+        if scene.ssa is not None and self.ssa.images:
+            image = self.ssa.images[0]
+            image.set_data(scene.ssa)
+            image.set_clim(*_heatmap_limits(scene.ssa, scene.ssa_vmax))
+            self.ssa.lines[-1].set_ydata([scene.joint, scene.joint])
+            self.ssa.set_title(scene.ssa_title, fontsize=10)
+        if scene.tsa is not None:
+            image = self.tsa.images[0]
+            image.set_data(scene.tsa)
+            image.set_clim(*_heatmap_limits(scene.tsa, scene.tsa_vmax))
+            self.tsa.lines[-1].set_ydata([_tsa_row(scene)] * 2)
+            self.tsa.set_title(scene.tsa_title, fontsize=10)
+        self.prediction.set_text("\n".join(scene.prediction))
+        self.title.set_text(scene.title)
+        for artist in self._dynamic():
+            artist.set_animated(True)
+            self.fig.draw_artist(artist)
+        return np.asarray(canvas.buffer_rgba())
+
+
+def _absent(ax: Axes, message: str) -> None:
+    """An empty panel that says why it is empty."""
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=10, color="0.4", transform=ax.transAxes)

@@ -16,6 +16,7 @@ from sttr.checkpoint import CheckpointError
 from sttr.evaluation.scores import softmax
 from sttr.models import ModelConfig, build_model
 from sttr.predict import SCHEMA, InputError, Predictor, format_table, predict, to_json, write_json
+from sttr.predict.figure import attention_figure
 
 CLASS_NAMES = ["clapping", "sit down", "stand up"]
 
@@ -275,8 +276,8 @@ def test_attention_maps_and_figure(setup, tmp_path):
     t = att.weights.shape[0]
     assert att.stream == "temporal" and att.weights.shape == (t, t) and att.input_frames == 48 and t < 48
     np.testing.assert_allclose(att.weights.sum(axis=1), 1.0, atol=1e-4)
-    assert predictor.attention_figure(setup["files"][0], tmp_path / "tsa.png", stream=1).stat().st_size > 1000
-    out = predictor.attention_figure(setup["files"][0], tmp_path / "ssa.png")
+    assert attention_figure(att, tmp_path / "tsa.png").stat().st_size > 1000
+    out = attention_figure(predictor.attention(setup["files"][0]), tmp_path / "ssa.png")
     assert out.stat().st_size > 1000
     with pytest.raises(ValueError, match="S-TR"):
         stgcn = ModelConfig.small("stgcn", num_classes=3)

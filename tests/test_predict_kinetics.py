@@ -21,6 +21,7 @@ from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.scores import softmax
 from sttr.models import ModelConfig, build_model
 from sttr.predict import COCO_NOTE, Predictor
+from sttr.predict.figure import attention_figure
 from sttr.skeleton import COCO_NECK_FROM, KINETICS_JOINT_NAMES, OPENPOSE_FROM_COCO
 
 CLASSES = 14
@@ -165,7 +166,7 @@ def test_class_names_attention_and_cli(setup, tmp_path, capsys):
     assert predictor.class_names == names and load_checkpoint(setup["authors"]).class_names[0] == "class 0"
     att = predictor.attention(setup["clips"][0])
     assert att.graph == "kinetics" and att.weights.shape == (18, 18)
-    figure = predictor.attention_figure(setup["clips"][0], tmp_path / "ssa.png")
+    figure = attention_figure(att, tmp_path / "ssa.png")
     assert figure.stat().st_size > 1000 and len(KINETICS_JOINT_NAMES) == 18
     out = tmp_path / "p.json"
     argv = ["predict", str(setup["clips"][0]), "--checkpoint", str(setup["ours"]), "--class-names",

@@ -23,7 +23,7 @@ from sttr.data.preprocess import (
     select_bodies,
     sequence_to_array,
     skeleton_to_input,
-    valid_length,
+    valid_frames,
 )
 from sttr.skeleton import BONE_PAIRS_1BASED
 
@@ -151,7 +151,7 @@ def test_normalisation_properties(tmp_path):
     path = tmp_path / "S001C001P001R001A001.skeleton"
     write_sequence(path, SEQUENCES["untracked_joint"])
     raw = sequence_to_array(read_skeleton(path))
-    assert valid_length(raw) == 40
+    assert valid_frames(raw) == 40
     x = normalize(raw)
     spine = x[:, 0, 1, 0] - x[:, 0, 0, 0]
     shoulders = x[:, 0, 8, 0] - x[:, 0, 4, 0]

@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     """Predict, print a table per input, write JSON/figure; non-zero exit when anything failed."""
     from sttr.checkpoint import CheckpointError
     from sttr.predict import Predictor, format_table, write_json
+    from sttr.predict.figure import attention_figure
 
     try:
         predictor = Predictor(args.checkpoint, device=args.device, top_k=args.top_k, batch_size=args.batch_size,
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             print("error: no input was predicted, so there is no attention map to draw", file=sys.stderr)
             return 1
         try:
-            out = predictor.attention_figure(first.source, args.attention_figure)
+            out = attention_figure(predictor.attention(first.source), args.attention_figure)
         except ValueError as exc:
             print(f"error: attention figure: {exc}", file=sys.stderr)
             return 1

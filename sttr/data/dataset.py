@@ -109,9 +109,10 @@ class SkeletonDataset(Dataset):
         return len(self.labels)
 
     def _valid_length(self, x: np.ndarray, index: int) -> int:
+        """The sample's valid frames: as stored in ``*_num_frames.npy``, else by its layout's rule."""
         if self.lengths is not None and self.lengths[index] > 0:
             return int(min(self.lengths[index], x.shape[1]))
-        return valid_frames(x) or x.shape[1]  # an all-zero sample keeps its stored length
+        return valid_frames(x, normalised=True) or x.shape[1]  # an all-zero sample keeps its stored length
 
     def _move(self, x: np.ndarray) -> np.ndarray:
         """``random_move`` of the joints; bones stored with them (joint_bone, 6 channels) follow the moved joints."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from sttr.data.names import MAX_FRAMES
 from sttr.data.ntu import SkeletonSequence
-from sttr.skeleton import CENTER_JOINT, NUM_JOINTS, SHOULDER_AXIS, SPINE_AXIS, layout_of_joints
+from sttr.skeleton import CENTER_JOINT, KINETICS, NUM_JOINTS, SHOULDER_AXIS, SPINE_AXIS, layout_of_joints
 
 MAX_BODIES = 4
 NUM_PERSONS = 2
@@ -85,16 +85,50 @@ def _std_sum(points: np.ndarray) -> float:
     return float(np.sqrt(((flat - mean) ** 2).sum(0) / len(flat)).sum())
 
 
-def valid_frames(x: np.ndarray) -> int:
-    """One past the last frame of (C, T, V, M) with a non-zero value: ``x[:, :n]`` holds every detection."""
+def valid_frames(x: np.ndarray, normalised: bool = False) -> int:
+    """Valid frames of one (C, T, V, M) sequence, by the rule of its layout (V joints); 0 when all empty.
+
+    Kinetics-skeleton (18 joints): one past the last non-empty frame, so ``x[:, :n]`` holds every detection and
+    a clip's frame numbers stay the video's (``prepare-kinetics``). NTU (25 joints): from the first to the last
+    non-empty frame (``prepare-ntu``'s ``*_num_frames.npy``); of a ``normalised`` array, whose padding repeats
+    frames 0..L-1 (step one of Shi et al.'s normalisation), L recovered by ``_repetition_period``.
+    """
     nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
-    return int(nonempty[-1] + 1) if nonempty.size else 0
+    if not nonempty.size:
+        return 0
+    if layout_of_joints(x.shape[2], f"valid frames of shape {x.shape}") is KINETICS:
+        return int(nonempty[-1] + 1)
+    if normalised:
+        return _repetition_period(x)
+    return int(nonempty[-1] - nonempty[0] + 1)
 
 
-def valid_length(x: np.ndarray) -> int:
-    """Frames from the first to the last non-empty frame of a (C, T, V, M) array (0 when all empty)."""
-    nonempty = np.flatnonzero(np.any(x != 0, axis=(0, 2, 3)))
-    return int(nonempty[-1] - nonempty[0] + 1) if nonempty.size else 0
+def _repetition_period(x: np.ndarray, tol: float = 1e-5) -> int:
+    """L of a normalised NTU (C, T, V, M) array: the longest person's shortest period relative to its own joint 1.
+
+    Normalisation repeats each person's frames 0..L-1 over the padding, then centres every frame on person 0's
+    joint 1; relative to its own joint 1 a person's pose thus repeats with period L (without a repetition, a
+    zero tail ends it). Approximate in two rare cases: a pose that repeats exactly reads as shorter, and a
+    second person who appears after the first and outlasts it counts from its own first frame.
+    """
+    t = x.shape[1]
+    lengths = [0]
+    for m in range(x.shape[-1]):
+        p = x[..., m]  # (C, T, V)
+        nonempty = np.flatnonzero(np.any(p != 0, axis=(0, 2)))
+        if not nonempty.size:
+            continue
+        rel = p - p[:, :, CENTER_JOINT : CENTER_JOINT + 1]  # (C, T, V): pose relative to its own joint 1
+        scale = tol * max(1.0, float(np.abs(rel).max()))
+        # A period n repeats frame 0 at frame n: only those frames are checked in full.
+        candidates = np.flatnonzero(np.all(np.abs(rel - rel[:, :1]) <= scale, axis=(0, 2)))
+        period = next(
+            (int(n) for n in candidates[candidates > 0]
+             if np.all(np.abs(rel[:, n:] - rel[:, np.arange(n, t) % n]) <= scale)),
+            int(nonempty[-1]) + 1,  # no repetition: a zero tail (or nothing) ends the sequence
+        )  # fmt: skip
+        lengths.append(period)
+    return max(lengths)
 
 
 def _rotation_matrix(v: np.ndarray, target: tuple[float, float, float]) -> np.ndarray:
@@ -237,6 +271,6 @@ def skeleton_to_input(seq: SkeletonSequence, max_frames: int = MAX_FRAMES) -> np
 
 
 def skeleton_to_input_and_length(seq: SkeletonSequence, max_frames: int = MAX_FRAMES) -> tuple[np.ndarray, int]:
-    """``skeleton_to_input`` and the ``valid_length`` of the array before normalisation."""
+    """``skeleton_to_input`` and the ``valid_frames`` of the array before normalisation."""
     persons = select_persons(seq, max_frames)  # (2, T, V, 3)
-    return _normalize_persons(persons), valid_length(persons.transpose(3, 1, 2, 0))
+    return _normalize_persons(persons), valid_frames(persons.transpose(3, 1, 2, 0))
