@@ -7,7 +7,7 @@ one. For each setting this script trains every run of the profile (as ``make rep
 same single-thread processes) into a folder of its own, then prints, per stream, the mean ± sd over seeds
 against the committed interval (``results/<profile>/summary.csv``: mean ± 2 sd) and every claim's verdict
 against the committed one (``results/<profile>/claims.csv``); both tables also go to
-``results/<profile>/bench_machines_{means,verdicts}.{csv,md}``, which notebooks 05 and 08 show. A verdict whose
+``results/<profile>/bench_machines_{means,verdicts}.{csv,md}``, which notebooks 05 and 09 show. A verdict whose
 Holm-corrected p lies between 0.0125 and 0.2 (within a factor of 4 of 0.05) is marked as near the edge.
 
     python benchmarks/bench_machines.py                    # AVX2 kernels on this machine (about as long as the

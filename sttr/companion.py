@@ -45,7 +45,7 @@ BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
 ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
 RELATIVE_EXPERIMENT = "temporal_relative"  # the experiment file of T-TR with the authors' relative positions
-PROBE_TABLES = ("probes_seeds", "probes_pairs_seeds")  # notebook 09's per-seed tables, which the claims read
+PROBE_TABLES = ("probes_seeds", "probes_pairs_seeds")  # notebook 08's per-seed tables, which the claims read
 
 
 @dataclass(frozen=True)
@@ -331,7 +331,7 @@ class Companion:
             progress=self.progress,
         )
 
-    # T-TR with the authors' relative positions, and the probes (notebook 09) --------------------------------
+    # T-TR with the authors' relative positions, and the probes (notebook 08) --------------------------------
 
     def relative_config(self) -> Path:
         """``configs/<profile>/temporal_relative.yaml``: T-TR with ``relative: true``, otherwise as temporal.yaml."""
@@ -407,7 +407,7 @@ class Companion:
         return run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
 
     def probe_tables(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-        """The per-seed tables notebook 09 saved, ``probe_seeds`` and ``pair_seeds`` (read them with
+        """The per-seed tables notebook 08 saved, ``probe_seeds`` and ``pair_seeds`` (read them with
         ``sttr.evaluation.probes.seed_values``), or None before it ran."""
         paths = [self.results_dir / f"{PROBE_TABLES[0]}.csv", self.results_dir / f"{PROBE_TABLES[1]}.csv"]
         if not all(p.is_file() for p in paths):

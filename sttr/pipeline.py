@@ -1,6 +1,6 @@
 """Run the companion notebooks in order with papermill for one profile, and record what ran.
 
-``run_pipeline("mini")`` executes ``notebooks/00_model_anatomy ... 08_claims`` with the profile
+``run_pipeline("mini")`` executes ``notebooks/00_model_anatomy ... 10_attention_explorer`` with the profile
 injected, writes the executed copies (``notebooks/`` for ``mini``, ``runs/<profile>/notebooks/`` for the
 others, so profiles never overwrite each other), strips run-varying metadata for stable diffs, and writes
 ``results/<profile>/run_summary.json`` and ``.md``. A failing cell stops the run with ``PipelineError``.
@@ -37,8 +37,8 @@ NOTEBOOKS: tuple[str, ...] = (
     "05_fusion",
     "06_per_class_gains",
     "07_attention_maps",
-    "09_probes",  # before the claims, which read its per-seed tables
-    "08_claims",
+    "08_probes",
+    "09_claims",  # reads the per-seed tables of 07 and 08
     "10_attention_explorer",
 )
 # The profile whose executed notebooks replace the committed ones (readers see its outputs).

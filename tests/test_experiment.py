@@ -69,7 +69,7 @@ def test_every_config_loads_and_fits_its_profile(path):
     profile = load_profile(path.parent.name)
     assert Path(cfg.data.dir) == profile.split_dir == profile.prepared_dir / profile.benchmark
     assert Path(cfg.out_dir).parent == profile.runs_dir
-    stem = path.stem.removesuffix("_relative")  # temporal_relative.yaml: T-TR with relative positions (notebook 09)
+    stem = path.stem.removesuffix("_relative")  # temporal_relative.yaml: T-TR with relative positions (notebook 08)
     bones = stem.endswith("_bones")
     assert cfg.model.stream == stem.removesuffix("_bones")
     assert cfg.model.relative == path.stem.endswith("_relative")

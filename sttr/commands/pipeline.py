@@ -1,4 +1,4 @@
-"""Run the companion notebooks (00_model_anatomy ... 08_claims) in order for one profile.
+"""Run the companion notebooks (00_model_anatomy ... 10_attention_explorer) in order for one profile.
 
 Each notebook is executed with papermill in the repository root, with `profile` (and any -p values)
 injected after its `parameters` cell. Executed notebooks go to notebooks/ for the `mini` profile (the

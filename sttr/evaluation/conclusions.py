@@ -1,6 +1,6 @@
 """Conclusions in words, built from the result tables a profile's notebooks saved (``results/<profile>/*.csv``).
 
-Every number in a conclusion comes from a table: notebooks 02-08 end with one of these, and the README's results
+Every number in a conclusion comes from a table: notebooks 02-09 end with one of these, and the README's results
 section is ``results_section`` of the mini profile (a test fails when the two drift apart).
 """
 
@@ -77,7 +77,7 @@ def _verdict_sentence(row: pd.Series | None) -> str:
 
 def fusion(results: Path, claims: pd.DataFrame | None = None, verdict: bool = True) -> str:
     """Notebook 05: ST-TR against same-stream ensembles, in the claims' protocol (``claims``: the claims table,
-    default the saved one; without ``verdict`` the Holm-corrected verdict is left to notebook 08)."""
+    default the saved one; without ``verdict`` the Holm-corrected verdict is left to notebook 09)."""
     table = _read(results, "fusion_and_ensembles")
     claims = _read(results, "claims") if claims is None else claims
     if table is None or not len(table):
@@ -91,7 +91,7 @@ def fusion(results: Path, claims: pd.DataFrame | None = None, verdict: bool = Tr
     elif row is not None and row["verdict"] != NOT_RUN:
         lines.append(f"- ST-TR minus the better same-stream ensemble: {row['difference [95 % CI]']} points; these "
                      f"runs detect {row['detectable (80 % power)']} points with 80 % power (the verdict, with "
-                     "Holm's correction over every claim: notebook 08).")  # fmt: skip
+                     "Holm's correction over every claim: notebook 09).")  # fmt: skip
     return "**Conclusion.**\n\n" + "\n".join(lines)
 
 
