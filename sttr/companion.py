@@ -26,6 +26,7 @@ from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
 from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
 from sttr.evaluation.attention import AttentionStudy, attention_maps, study_over_seeds
+from sttr.evaluation.claims import ProbeTables
 from sttr.evaluation.findings import Runs
 from sttr.evaluation.inference import evaluate_checkpoint
 from sttr.evaluation.probes import RELATIVE_TITLE, ProbeResult, order_invariance, run_probes
@@ -45,7 +46,7 @@ BENCHMARK_TITLES = {"xsub": "X-Sub", "xview": "X-View", "xset": "X-Set"}
 ATTENTION_SEEDS = "attention_ssa_seeds"  # the table of notebook 07 that the claims read
 AUTHORS_SEED = 0  # the "seed" under which an evaluated checkpoint (ours or the authors') is listed
 RELATIVE_EXPERIMENT = "temporal_relative"  # the experiment file of T-TR with the authors' relative positions
-PROBE_TABLES = ("probes_seeds", "probes_pairs_seeds")  # notebook 08's per-seed tables, which the claims read
+PROBE_TABLES = ("probes_seeds", "probes_pairs_seeds", "probes_order_blind")  # notebook 08's tables the claims read
 
 
 @dataclass(frozen=True)
@@ -406,13 +407,14 @@ class Companion:
         loaded = load_checkpoint(path)
         return run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
 
-    def probe_tables(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-        """The per-seed tables notebook 08 saved, ``probe_seeds`` and ``pair_seeds`` (read them with
-        ``sttr.evaluation.probes.seed_values``), or None before it ran."""
-        paths = [self.results_dir / f"{PROBE_TABLES[0]}.csv", self.results_dir / f"{PROBE_TABLES[1]}.csv"]
-        if not all(p.is_file() for p in paths):
+    def probe_tables(self) -> ProbeTables | None:
+        """The per-seed tables notebook 08 saved (``probe_seeds``, ``pair_seeds``, and the order-blind check when
+        it ran), or None before it ran."""
+        paths = [self.results_dir / f"{stem}.csv" for stem in PROBE_TABLES]
+        if not all(p.is_file() for p in paths[:2]):
             return None
-        return pd.read_csv(paths[0]), pd.read_csv(paths[1])
+        invariance = pd.read_csv(paths[2]) if paths[2].is_file() else None
+        return ProbeTables(pd.read_csv(paths[0]), pd.read_csv(paths[1]), invariance)
 
     def order_invariance(self, samples: int = 16) -> pd.DataFrame:
         """``sttr.evaluation.probes.order_invariance`` of the first seed of T-TR and of T-TR with relative positions

@@ -70,3 +70,34 @@ def test_absent_classes_and_one_seed_do_not_break_the_table():
     w = class_contrast_weights(np.array([1, 1, 2, 3]), NAMES, [NAMES[1]])
     assert np.isclose(w.sum(), 0.0) and np.isclose(w[:2].sum(), 1.0)  # named mean minus the others' mean
     assert class_contrast_weights(np.array([2, 3]), NAMES, [NAMES[1]]) is None  # the named class is absent
+
+
+def test_probe_findings_join_the_family_as_ours():
+    from sttr.evaluation.claims import ProbeTables
+    from sttr.evaluation.probes import RELATIVE_TITLE
+
+    rows, pairs = [], []
+    for model, shuffled, partner, top1 in (("T-TR", 90.0, 10.0, 90.0), (RELATIVE_TITLE, 40.0, 80.0, 91.0)):
+        for seed, jitter in ((1, 0.0), (2, 1.0), (3, -0.5)):
+            rows += [{"model": model, "seed": seed, "probe": "original", "family": "none", "block": None,
+                      "top-1 (%)": top1 + (jitter if model == "T-TR" else -3 * jitter), "changed (%)": 0.0},
+                     {"model": model, "seed": seed, "probe": "time reversed", "family": "order", "block": None,
+                      "top-1 (%)": 60.0 + jitter, "changed (%)": 30.0},
+                     {"model": model, "seed": seed, "probe": "shuffled in blocks of 32", "family": "order",
+                      "block": 32, "top-1 (%)": shuffled + jitter, "changed (%)": 50.0}]  # fmt: skip
+            pairs.append({"model": model, "seed": seed, "class": "all pairs", "partner": "", "samples": 140,
+                          "accuracy (%)": 90.0, "reversed: accuracy (%)": 10.0,
+                          "reversed: predicted as partner (%)": partner + 2 * jitter})  # fmt: skip
+    invariance = pd.DataFrame({"model": ["T-TR", RELATIVE_TITLE], "seed": [1, 1], "probe": ["time reversed"] * 2,
+                               "max abs logit change": [4e-16, 0.2], "max abs logit": [11.8, 11.8]})  # fmt: skip
+    table = claims_table(_runs(), probes=ProbeTables(pd.DataFrame(rows), pd.DataFrame(pairs), invariance))
+    ours = table[table["source"] == "ours, not the paper's"].set_index("claim")
+    assert len(ours) == 4
+    pairs_row = [c for c in ours.index if "time-reversed pairs apart" in c][0]
+    shuffle_row = [c for c in ours.index if "every frame is shuffled" in c][0]
+    assert ours.loc[pairs_row, "difference [95 % CI]"].startswith("+70.0")
+    assert ours.loc[shuffle_row, "difference [95 % CI]"].startswith("-50.0")
+    assert ours.loc["TSA is blind to frame order beyond the layers before it", "verdict"] == SUPPORTED
+    assert ours.loc["relative positions change T-TR's top-1", "verdict"] == NOT_DETECTED  # +1 within the seeds' noise
+    without = claims_table(_runs()).set_index("claim")
+    assert without.loc["TSA is blind to frame order beyond the layers before it", "verdict"] == NOT_RUN

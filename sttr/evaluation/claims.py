@@ -34,7 +34,7 @@ from sttr.evaluation.stats import (
 )
 from sttr.streams import TITLES
 
-__all__ = ["CONTRADICTED", "NOT_DETECTED", "NOT_RUN", "PROTOCOL", "SUPPORTED", "ClaimTest", "claims_table"]
+__all__ = ["CONTRADICTED", "NOT_DETECTED", "NOT_RUN", "PROTOCOL", "SUPPORTED", "ClaimTest", "ProbeTables", "claims_table"]
 
 COLUMNS = ["claim", "section", "paper", "ours", "difference [95 % CI]", "detectable (80 % power)", "p",
            "p (Holm)", "verdict", "source"]  # fmt: skip
@@ -243,13 +243,70 @@ def claim_tests(runs: Runs, attention: pd.DataFrame | None = None) -> list[Claim
             *_class_tests(runs, single), _attention_test(attention)]  # fmt: skip
 
 
+OURS = "ours, not the paper's"
+EXACT_TOLERANCE = 1e-9  # largest logit change (float64) that counts as exactly invariant
+
+
+@dataclass(frozen=True)
+class ProbeTables:
+    """What notebook 08 saved: per-seed probes, per-seed time-reversed pairs, and the order-blind copies' check."""
+
+    probes: pd.DataFrame
+    pairs: pd.DataFrame
+    invariance: pd.DataFrame | None = None
+
+
+def _paired_probe(probes: ProbeTables, measure: str) -> Difference | None:
+    from sttr.evaluation.probes import RELATIVE_TITLE, paired_seeds
+
+    paired = paired_seeds(probes.probes, probes.pairs, TITLES["temporal"], RELATIVE_TITLE)
+    columns = [f"{measure}: {RELATIVE_TITLE}", f"{measure}: {TITLES['temporal']}"]
+    if paired.empty or not set(columns) <= set(paired.columns):
+        return None
+    return difference(paired[columns[0]].to_numpy(), paired[columns[1]].to_numpy(), paired=True)
+
+
+def probe_tests(probes: ProbeTables | None) -> list[ClaimTest]:
+    """Our findings beyond the paper (notebook 08), T-TR with the authors' relative positions against T-TR, paired
+    by seed (per-seed values; the validation term is not included): time-reversed pairs told apart, dependence
+    on frame order, top-1."""
+    section = "Sec. 2.2 (ours)"
+    rows = (
+        ("relative positions restore order: T-TR tells time-reversed pairs apart (reversed samples taken for the "
+         "partner class)", "reversed pairs: predicted as partner (%)", +1),
+        ("relative positions restore order: T-TR's top-1 falls when every frame is shuffled",
+         "top-1 all frames shuffled (%)", -1),
+        ("relative positions change T-TR's top-1", "top-1 (%)", +1),
+    )  # fmt: skip
+    tests = []
+    for claim, measure, sign in rows:
+        diff = None if probes is None else _paired_probe(probes, measure)
+        ours = "" if diff is None else f"T-TR with relative positions minus T-TR, {measure}, per seed"
+        tests.append(ClaimTest(claim, section, "not in the paper (its T-TR trains without)", ours, diff, sign, OURS))
+    return tests
+
+
+def _order_blind_row(probes: ProbeTables | None) -> dict[str, str]:
+    claim = "TSA is blind to frame order beyond the layers before it"
+    inv = None if probes is None else probes.invariance
+    plain = None if inv is None else inv[inv["model"] == TITLES["temporal"]]
+    if plain is None or plain.empty:
+        return dict(zip(COLUMNS, (claim, "Sec. 2.2 (ours)", "not in the paper", "", "", "", "", "", NOT_RUN, OURS)))
+    change = float(plain["max abs logit change"].max())
+    ours = (f"T-TR with frame-wise layers before its TSA: largest logit change {change:.1e} under time reversal and "
+            f"a full shuffle (float64; logits up to {float(plain['max abs logit'].max()):.1f})")  # fmt: skip
+    word = SUPPORTED if change < EXACT_TOLERANCE else CONTRADICTED
+    return dict(zip(COLUMNS, (claim, "Sec. 2.2 (ours)", "not in the paper", ours, "exact (float64)", "", "", "", word,
+                              OURS)))  # fmt: skip
+
+
 def claims_table(
-    runs: Runs, attention: pd.DataFrame | None = None, extra: Sequence[ClaimTest] = ()
+    runs: Runs, attention: pd.DataFrame | None = None, probes: ProbeTables | None = None
 ) -> pd.DataFrame:
-    """One row per claim: the paper's statistical claims and ``extra`` ones (ours), Holm-corrected together, then
-    the exact parameter claims. Columns: ``COLUMNS``."""
-    rows = holm_rows([*claim_tests(runs, attention), *extra])
-    return pd.DataFrame([*rows, *_parameter_rows()], columns=COLUMNS)
+    """One row per claim: the paper's statistical claims and our probe findings, Holm-corrected together, then the
+    exact claims (parameter counts, the order-blind check). Columns: ``COLUMNS``."""
+    rows = holm_rows([*claim_tests(runs, attention), *probe_tests(probes)])
+    return pd.DataFrame([*rows, *_parameter_rows(), _order_blind_row(probes)], columns=COLUMNS)
 
 
 def verdict_counts(table: pd.DataFrame) -> dict[str, int]:
