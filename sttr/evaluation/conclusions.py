@@ -70,8 +70,10 @@ def _verdict_sentence(row: pd.Series | None) -> str:
     if row is None or row["verdict"] == NOT_RUN:
         return "not run on this profile"
     if row["verdict"] == NOT_DETECTED:
+        detect = str(row["detectable (80 % power)"])
+        note = " (seed sd assumed)" if "assumed" in detect else ""
         return (f"not detected: the difference is {row['difference [95 % CI]']} points, and these runs detect "
-                f"{row['detectable (80 % power)']} points with 80 % power")  # fmt: skip
+                f"{detect.split(' ')[0]} points with 80 % power{note}")  # fmt: skip
     return f"{row['verdict']}: {row['difference [95 % CI]']} points (Holm-corrected p {row['p (Holm)']})"
 
 
@@ -81,7 +83,7 @@ def fusion(results: Path, claims: pd.DataFrame | None = None, verdict: bool = Tr
     table = _read(results, "fusion_and_ensembles")
     claims = _read(results, "claims") if claims is None else claims
     if table is None or not len(table):
-        return "**Conclusion.** No fusion yet."
+        return "**Conclusion (fusion).** No fusion yet."
     lines = [f"- {r['fusion']}: top-1 {r['top-1 mean']:.1f} %"
              + (f" ± {r['top-1 sd']:.1f}" if np.isfinite(r["top-1 sd"]) else "") + f" over {int(r['pairs'])} pair(s)"
              for r in table.to_dict("records")]  # fmt: skip
@@ -92,7 +94,7 @@ def fusion(results: Path, claims: pd.DataFrame | None = None, verdict: bool = Tr
         lines.append(f"- ST-TR minus the better same-stream ensemble: {row['difference [95 % CI]']} points; these "
                      f"runs detect {row['detectable (80 % power)']} points with 80 % power (the verdict, with "
                      "Holm's correction over every claim: notebook 09).")  # fmt: skip
-    return "**Conclusion.**\n\n" + "\n".join(lines)
+    return "**Conclusion (fusion).**\n\n" + "\n".join(lines)
 
 
 def per_class(results: Path) -> str:
@@ -115,7 +117,7 @@ def per_class(results: Path) -> str:
         worst = ranked.sort_values("gain mean").iloc[0]
         lines.append(f"- {TITLES[stream]}'s worst class against ST-GCN: \"{worst['name']}\", "
                      f"{worst['gain mean']:+.1f} points [{worst['gain low']:+.1f}, {worst['gain high']:+.1f}].")
-    return "**Conclusion.**\n\n" + ("\n".join(lines) or "- No per-class tables yet.")
+    return "**Conclusion (per class).**\n\n" + ("\n".join(lines) or "- No per-class tables yet.")
 
 
 def attention(results: Path, which: str = "ssa") -> str:
@@ -138,11 +140,24 @@ def attention(results: Path, which: str = "ssa") -> str:
     return f"**Conclusion ({name}).**\n\n" + "\n".join(lines)
 
 
+def probes(results: Path) -> str:
+    """Notebook 08: what each stream's prediction does under frame-order and joint-identity changes, and T-TR with
+    relative positions against T-TR (``sttr.evaluation.probes.conclusions``)."""
+    from sttr.evaluation.probes import RELATIVE_TITLE
+    from sttr.evaluation.probes import conclusions as sentences
+
+    table, pairs = _read(results, "probes_seeds"), _read(results, "probes_pairs_seeds")
+    if table is None or not len(table):
+        return "**Conclusion (probes).** Not measured yet."
+    lines = sentences(table, pairs if pairs is not None else pd.DataFrame(), compare=(TITLES["temporal"], RELATIVE_TITLE))
+    return "**Conclusion (probes).**\n\n" + "\n".join(f"- {line.strip()}" for line in lines)
+
+
 def claims(results: Path) -> str:
     """Notebook 08: how many claims each verdict has, and which ones are supported or contradicted."""
     table = _read(results, "claims")
     if table is None or not len(table):
-        return "**Conclusion.** No claims table yet."
+        return "**Conclusion (claims).** No claims table yet."
     counts = {v: int((table["verdict"] == v).sum()) for v in (SUPPORTED, CONTRADICTED, NOT_DETECTED, NOT_RUN)}
     lines = [f"- {len(table)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + "."]
     for v in (SUPPORTED, CONTRADICTED):
@@ -154,7 +169,7 @@ def claims(results: Path) -> str:
     if len(detect):
         lines.append(f"- The claims not detected could only have been seen with differences of {detect.min():.1f}-"
                      f"{detect.max():.1f} points (80 % power); the paper's differences are 0.4-3.0 points.")
-    return "**Conclusion.**\n\n" + "\n".join(lines)
+    return "**Conclusion (claims).**\n\n" + "\n".join(lines)
 
 
 def results_section(results: Path) -> str:
@@ -179,5 +194,6 @@ def results_section(results: Path) -> str:
     for stream in ("stgcn", "spatial", "temporal"):
         if STREAMS[stream].notebook and _read(results, f"runs_{stream}") is not None:
             parts.append(training(results, stream))
-    parts += [fusion(results), per_class(results), attention(results, "ssa"), attention(results, "tsa"), claims(results)]
+    parts += [fusion(results), per_class(results), attention(results, "ssa"), attention(results, "tsa"), probes(results),
+              claims(results)]
     return "\n\n".join(parts) + "\n"

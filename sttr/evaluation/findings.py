@@ -130,7 +130,8 @@ def per_class_gains(model: Mapping[int, Scores], baseline: Mapping[int, Scores])
     """Per-class gain (points) of ``model`` over ``baseline``: the difference of the mean per-class accuracies
     with its 95 % interval (``sttr.evaluation.stats``: seeds and the class's validation samples), the sd over
     seed pairs, n and the rank of each class (1 = the largest mean gain), with both models' mean per-class
-    accuracy (%). A class without validation samples has no gain and no rank."""
+    accuracy (%). Intervals are clipped to the possible range, [-100, 100]. A class without validation samples has no
+    gain and no rank."""
     from sttr.evaluation.stats import difference
 
     a, b, gains = seed_pair_gains(model, baseline)
@@ -147,7 +148,7 @@ def per_class_gains(model: Mapping[int, Scores], baseline: Mapping[int, Scores])
     for i, label in enumerate(out["label"]):
         idx = np.flatnonzero(first.labels == label)
         if idx.size and len(model) > 1 and len(baseline) > 1:
-            low[i], high[i] = difference(right_a[:, idx], right_b[:, idx], paired=False).interval
+            low[i], high[i] = np.clip(difference(right_a[:, idx], right_b[:, idx], paired=False).interval, -100, 100)
     out["gain low"], out["gain high"] = low, high
     out["rank"] = out["gain mean"].rank(ascending=False, method="min").astype("Int64")
     return out.sort_values(["rank", "label"], na_position="last").reset_index(drop=True)
