@@ -193,7 +193,7 @@ def stream_table(run: "Companion") -> pd.DataFrame:
                 "need at its batch (GB)": round(at_full.need() / GB, 1),
                 "available (GB)": round(at_full.available / GB, 1),
                 "fits": "yes" if at_full.fits(run.workers) else "no: " + at_full.advice(run.workers),
-                "projected hours": None if hours is None else round(hours, 1),
+                "projected hours": None if hours is None else float(f"{hours:.3g}"),
             })  # fmt: skip
     return pd.DataFrame(rows)
 

@@ -100,5 +100,55 @@ def test_the_table_projects_the_full_profile_from_the_measured_step(tmp_path, mo
     assert row["seconds per step"] == 32.0 and row["peak memory (GB)"] == 2.7  # 32 samples at 1 s; the larger run
     assert row["need at its batch (GB)"] == 33.0 and row["fits"].startswith("no: set train.batch_size=16 train.grad_accum=2")
     # 2 runs x 120 epochs x (100 + 50 / 3) samples x 1 s
-    assert row["projected hours"] == round(2 * 120 * (100 + 50 / 3) / 3600, 1)
+    assert row["projected hours"] == float(f"{2 * 120 * (100 + 50 / 3) / 3600:.3g}")
     assert table.loc["T-TR", "fits"].startswith("not measured")
+
+
+PAPER_PROFILES = ("ntu60-xsub", "ntu60-xview", "ntu120-xsub", "ntu120-xset", "kinetics")
+# The paper's models, classes and graphs at CI cost: 8 resampled frames everywhere, one thread, no loader workers.
+CI_OVERRIDES = ["data.window=8", "data.resample=true", "data.window_scope=all", "data.num_workers=0", "train.threads=1"]
+
+
+@pytest.fixture(scope="module")
+def coverage_raw(tmp_path_factory):
+    """Raw data in each dataset's own format covering every class: NTU A001-A120 in S001-S032, Kinetics 0-399."""
+    from sttr.data.synthetic.coverage import generate_kinetics_coverage, generate_ntu_coverage
+
+    root = tmp_path_factory.mktemp("raw")
+    generate_ntu_coverage(root / "ntu", classes=120)
+    generate_kinetics_coverage(root / "kinetics")
+    return root
+
+
+@pytest.mark.rehearsal
+@pytest.mark.parametrize("name", PAPER_PROFILES)
+def test_paper_profiles_rehearse_at_full_model_size(name, coverage_raw, tmp_path):
+    import dataclasses
+
+    import torch
+
+    from sttr.checkpoint import read_checkpoint
+    from sttr.companion import STREAM_ORDER
+    from sttr.models import ModelConfig
+
+    torch.set_num_threads(1)
+    run = open_companion(name, seeds=[1], bones_seeds=[1], overrides=CI_OVERRIDES, rehearsal=Rehearsal(steps=1))
+    kinetics = run.profile.dataset == "kinetics"
+    full = dataclasses.replace(run.full_profile, raw_dir=coverage_raw / ("kinetics" if kinetics else "ntu"),
+                               prepared_dir=tmp_path / "data" / name)  # fmt: skip
+    view = run.rehearsal.profile(full, tmp_path)
+    run = dataclasses.replace(run, root=tmp_path, profile=view, full_profile=full, runs_dir=view.runs_dir)
+    classes = {"ntu60": 60, "ntu120": 120, "kinetics": 400}[full.dataset]
+    report = run.prepare_data()
+    assert report["rehearsal"]["counts"] == {"train": classes, "val": classes}  # one sample of every class
+    for stream in STREAM_ORDER:
+        table = run.train_stream(stream)
+        assert len(table) == 2  # joints and joints + bones, one step each
+        for bones in (False, True):
+            cfg = run.experiment(stream, bones)
+            paper = ModelConfig.kinetics if kinetics else ModelConfig.paper
+            assert cfg.model == paper(stream, bones=bones, num_classes=classes)  # the paper's model, full size
+            ckpt = read_checkpoint(run.checkpoint(stream, bones))
+            assert ckpt["epoch"] == 1 and len(ckpt["class_names"]) == classes
+    streams = stream_table(run)
+    assert len(streams) == 6 and streams["projected hours"].gt(0).all() and streams["fits"].ne("").all()
