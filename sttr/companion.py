@@ -21,7 +21,7 @@ import torch
 
 from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
-from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
+from sttr.data.names import DATASET_TITLES
 from sttr.evaluation.attention import attention_maps, attention_study, sample_distances
 from sttr.evaluation.claims import PAPER_GAIN_CLASSES
 from sttr.evaluation.findings import TITLES, Runs, Spread, spread
@@ -339,37 +339,23 @@ class Companion:
             report = full.prepare_data(rebuild)
             counts = subset_split(self.full_profile.split_dir, self.profile.split_dir, self.rehearsal.per_class)
             return {**report, "rehearsal": {"per_class": self.rehearsal.per_class, "counts": counts}}
-        from sttr.data.prepare import prepare_ntu
-        from sttr.data.prepare_kinetics import prepare_kinetics
+        from sttr.data.registry import dataset
 
-        kinetics = self.profile.dataset in KINETICS_DATASETS
+        entry = dataset(self.profile.dataset)
         report_path = self.profile.prepared_dir / "prepare_report.json"
         if not rebuild and report_path.is_file() and (self.profile.split_dir / "val_label.pkl").is_file():
             report = json.loads(report_path.read_text())
-            if kinetics or self.profile.benchmark in report.get("benchmarks", []):
+            if not entry.benchmarks or self.profile.benchmark in report.get("benchmarks", []):
                 return report
-        raw = self.profile.raw_dir
-        spec = self.profile.synth
-        if self.profile.dataset == "synthetic":
-            from sttr.data.synthetic import generate
-
-            generate(raw, seed=spec.seed, max_samples=spec.max_samples, progress=self.progress)
-        elif self.profile.dataset == "synthetic-kinetics":
-            from sttr.data.synthetic.kinetics import generate_kinetics
-
-            generate_kinetics(raw, seed=spec.seed, max_samples=spec.max_samples, progress=self.progress)
+        raw, spec = self.profile.raw_dir, self.profile.synth
+        if entry.generate is not None:
+            entry.generate(raw, spec.seed, spec.max_samples, self.progress)
         elif not raw.is_dir():
-            env = "$STTR_KINETICS_RAW" if kinetics else "$STTR_NTU_RAW"
             raise FileNotFoundError(
-                f"{raw}: raw {DATASET_TITLES[self.profile.dataset]} folder not found; unpack the dataset there or "
-                f"set {env} (see README, Data)"
+                f"{raw}: raw {entry.title} folder not found; unpack the dataset there or set ${entry.raw_env} "
+                "(see README, Data)"
             )
-        if kinetics:
-            return prepare_kinetics(raw, self.profile.prepared_dir, progress=self.progress)
-        return prepare_ntu(
-            raw, self.profile.prepared_dir, dataset=self.profile.dataset, benchmarks=[self.profile.benchmark],
-            progress=self.progress,
-        )
+        return entry.prepare(raw, self.profile.prepared_dir, self.profile.benchmark, self.progress)
 
 
 def _seed_list(value: Any, name: str) -> tuple[int, ...] | None:

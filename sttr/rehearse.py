@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from sttr.data.formats import read_label_names, read_labels, save_array, write_labels, write_label_names
+from sttr.data.formats import read_label_names, read_labels, save_array, write_label_names, write_labels
+from sttr.data.registry import SPLITS, split_files
 
 if TYPE_CHECKING:
     from sttr.companion import Companion
@@ -105,8 +106,8 @@ def subset_split(source: str | Path, target: str | Path, per_class: int) -> dict
     source, target = Path(source), Path(target)
     target.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for split in ("train", "val"):
-        label_path = source / f"{split}_label.pkl"
+    for split in SPLITS:
+        label_path = split_files(source, split)[1]
         if not label_path.is_file():
             raise FileNotFoundError(f"{label_path}: no prepared {split} split to rehearse on (run 01_data_prep first)")
         names, labels = read_labels(label_path)
@@ -130,7 +131,7 @@ def stamp(fig) -> None:
 
 
 def _labels_count(split_dir: Path, split: str) -> int | None:
-    path = split_dir / f"{split}_label.pkl"
+    path = split_files(split_dir, split)[1]
     return len(read_labels(path)[1]) if path.is_file() else None
 
 
