@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from sttr.atomic import atomic_write
+from sttr.atomic import atomic_path
 from sttr.data.names import default_class_names
 from sttr.models import ModelConfig, build_model
 from sttr.models.official import load_official
@@ -102,8 +102,8 @@ def training_payload(
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write atomically: a temporary file in the same folder, then ``os.replace``; a crash keeps the old file."""
-    with atomic_write(path) as f:
-        torch.save(payload, f)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def _load(path: Path, map_location: str | torch.device = "cpu") -> Any:
