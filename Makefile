@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_FROM := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
 
-.PHONY: reproduce test venv clean
+.PHONY: reproduce test rehearse-test venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ reproduce: $(STAMP)
 
 # The notebooks are checked on the tiny smoke profile (STTR_PROFILE); the pipeline runs mini.
 test: $(STAMP)
-	STTR_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	STTR_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider -m "not rehearsal"
+
+# The paper profiles rehearsed at full model size on coverage data (minutes; CI runs it after make test).
+rehearse-test: $(STAMP)
+	$(PY) -m pytest tests -m rehearsal -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV)

@@ -12,7 +12,6 @@ nothing in a checkpoint can run code.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sttr.atomic import atomic_path
 from sttr.data.names import default_class_names
 from sttr.models import ModelConfig, build_model
 from sttr.models.official import load_official
@@ -102,14 +102,8 @@ def training_payload(
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write atomically: a temporary file in the same folder, then ``os.replace``; a crash keeps the old file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _load(path: Path, map_location: str | torch.device = "cpu") -> Any:

@@ -24,7 +24,7 @@ import torch
 
 from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
-from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
+from sttr.data.names import DATASET_TITLES
 from sttr.evaluation.attention import AttentionStudy, attention_maps, study_over_seeds
 from sttr.evaluation.claims import ProbeTables
 from sttr.evaluation.findings import Runs
@@ -35,6 +35,8 @@ from sttr.evaluation.tables import write_table
 from sttr.experiment import ExperimentConfig, Profile, list_profiles, load_profile
 from sttr.plots import save_figure
 from sttr.paper import GAIN_CLASSES
+from sttr.rehearse import FOLDER as REHEARSAL_FOLDER
+from sttr.rehearse import Rehearsal, overrides_from_env, stamp, subset_split
 from sttr.repo import repo_root
 from sttr.streams import INPUT_TITLES, STREAMS, TITLES, TRAINED
 from sttr.sweep import Run, train_runs
@@ -62,16 +64,23 @@ class Companion:
     workers: int = 1
     progress: bool = False
     runs_dir: Path | None = None  # where the runs go instead of the profile's runs_dir (e.g. a benchmark's)
+    overrides: tuple[str, ...] = ()  # dotted train/data/model overrides of every run (pipeline -p train.x=...)
+    rehearsal: Rehearsal | None = None  # a rehearsal (sttr.rehearse): ``profile`` is then its view of full_profile
+    full_profile: Profile | None = None  # the profile rehearsed, whose prepared data the rehearsal subsets
 
     @property
     def results_dir(self) -> Path:
-        """``results/<profile>/``: tables (CSV and Markdown)."""
-        return self.root / "results" / self.profile.name
+        """``results/<profile>/``: tables (CSV and Markdown); ``results/rehearsal/<profile>/`` for a rehearsal."""
+        return self.root / "results" / self._folder
 
     @property
     def figures_dir(self) -> Path:
-        """``figures/<profile>/``: PNG and SVG figures."""
-        return self.root / "figures" / self.profile.name
+        """``figures/<profile>/``: PNG and SVG figures; ``figures/rehearsal/<profile>/`` for a rehearsal."""
+        return self.root / "figures" / self._folder
+
+    @property
+    def _folder(self) -> str:
+        return f"{REHEARSAL_FOLDER}/{self.profile.name}" if self.rehearsal else self.profile.name
 
     @property
     def synthetic(self) -> bool:
@@ -81,9 +90,10 @@ class Companion:
     def data_label(self) -> str:
         """What every table and figure names as its data, e.g. ``NTU RGB+D 60, X-Sub split``."""
         dataset = DATASET_TITLES[self.profile.dataset]
+        rehearsal = f"REHEARSAL ({self.rehearsal.describe()}), not a result: " if self.rehearsal else ""
         if not self.profile.benchmark:
-            return f"{dataset}, validation split"
-        return f"{dataset}, {BENCHMARK_TITLES.get(self.profile.benchmark, self.profile.benchmark)} split"
+            return f"{rehearsal}{dataset}, validation split"
+        return f"{rehearsal}{dataset}, {BENCHMARK_TITLES.get(self.profile.benchmark, self.profile.benchmark)} split"
 
     def seeds_of(self, bones: bool) -> tuple[int, ...]:
         """The seeds this run trains on joints (``bones`` False) or joints + bones."""
@@ -91,13 +101,23 @@ class Companion:
 
     # runs ---------------------------------------------------------------------------------------
 
-    def _overrides(self) -> tuple[str, ...]:
+    def _settings(self) -> tuple[str, ...]:
         overrides = [f"train.device={self.device}"]
         if self.epochs is not None:
             overrides.append(f"train.epochs={self.epochs}")
         if self.profile.runs.threads is not None:
             overrides.append(f"train.threads={self.profile.runs.threads}")
         return tuple(overrides)
+
+    def real_overrides(self) -> tuple[str, ...]:
+        """The overrides of the profile's own runs (device, epochs, threads, the pipeline's), without a rehearsal's."""
+        return (*self._settings(), *self.overrides)
+
+    def _overrides(self) -> tuple[str, ...]:
+        if self.rehearsal is None:
+            return self.real_overrides()
+        rehearsal = (*self.rehearsal.overrides(self.device), f"data.dir={self.profile.split_dir}")
+        return (*self._settings(), *rehearsal, *self.overrides)  # the pipeline's last: -p train.batch_size=8 holds
 
     def run(self, stream: str, bones: bool, seed: int) -> Run:
         """One training run of this profile: ``stream`` on joints or joints + bones with ``seed``."""
@@ -247,8 +267,11 @@ class Companion:
         epochs = self.epochs if self.epochs is not None else self.experiment("stgcn").train.epochs
         seeds = " ".join(map(str, self.seeds))
         bones = " ".join(map(str, self.bones_seeds)) or "none"
-        return {"data": self.data_label, "profile": self.profile.name, "seeds": f"{seeds} (bones: {bones})",
+        meta = {"data": self.data_label, "profile": self.profile.name, "seeds": f"{seeds} (bones: {bones})",
                 "epochs": str(epochs)}  # fmt: skip
+        if self.overrides:
+            meta["overrides"] = " ".join(self.overrides)
+        return meta
 
     def save_table(
         self, df: pd.DataFrame, stem: str, title: str, markdown: pd.DataFrame | None = None, decimals: int = 1
@@ -275,7 +298,10 @@ class Companion:
         return pd.read_csv(path, dtype=str, keep_default_na=False)  # cells as written ("n/a", not NaN)
 
     def save_figure(self, fig, stem: str) -> None:
-        """Write a figure to ``figures/<profile>/<stem>.{png,svg}`` (returns nothing: no paths in notebook outputs)."""
+        """Write a figure to ``figures/<profile>/<stem>.{png,svg}`` (returns nothing: no paths in notebook outputs);
+        a rehearsal's figure is stamped as such."""
+        if self.rehearsal:
+            stamp(fig)
         save_figure(fig, self.figures_dir, stem)
 
     def describe(self) -> pd.DataFrame:
@@ -298,39 +324,31 @@ class Companion:
     def prepare_data(self, rebuild: bool = False) -> dict[str, Any]:
         """Generate the synthetic raw files (synthetic profiles) and prepare the splits; returns the report.
 
-        Reuses earlier output when its report lists this benchmark, unless ``rebuild``.
+        Reuses earlier output when its report lists this benchmark, unless ``rebuild``. A rehearsal prepares the
+        full profile's data, then copies a few samples of each class of both splits to its own folder.
         """
-        from sttr.data.prepare import prepare_ntu
-        from sttr.data.prepare_kinetics import prepare_kinetics
+        if self.rehearsal is not None and self.full_profile is not None:
+            full = dataclasses.replace(self, profile=self.full_profile, rehearsal=None, full_profile=None)
+            report = full.prepare_data(rebuild)
+            counts = subset_split(self.full_profile.split_dir, self.profile.split_dir, self.rehearsal.per_class)
+            return {**report, "rehearsal": {"per_class": self.rehearsal.per_class, "counts": counts}}
+        from sttr.data.registry import dataset
 
-        kinetics = self.profile.dataset in KINETICS_DATASETS
+        entry = dataset(self.profile.dataset)
         report_path = self.profile.prepared_dir / "prepare_report.json"
         if not rebuild and report_path.is_file() and (self.profile.split_dir / "val_label.pkl").is_file():
             report = json.loads(report_path.read_text())
-            if kinetics or self.profile.benchmark in report.get("benchmarks", []):
+            if not entry.benchmarks or self.profile.benchmark in report.get("benchmarks", []):
                 return report
-        raw = self.profile.raw_dir
-        spec = self.profile.synth
-        if self.profile.dataset == "synthetic":
-            from sttr.data.synthetic import generate
-
-            generate(raw, seed=spec.seed, max_samples=spec.max_samples, progress=self.progress)
-        elif self.profile.dataset == "synthetic-kinetics":
-            from sttr.data.synthetic.kinetics import generate_kinetics
-
-            generate_kinetics(raw, seed=spec.seed, max_samples=spec.max_samples, progress=self.progress)
+        raw, spec = self.profile.raw_dir, self.profile.synth
+        if entry.generate is not None:
+            entry.generate(raw, spec.seed, spec.max_samples, self.progress)
         elif not raw.is_dir():
-            env = "$STTR_KINETICS_RAW" if kinetics else "$STTR_NTU_RAW"
             raise FileNotFoundError(
-                f"{raw}: raw {DATASET_TITLES[self.profile.dataset]} folder not found; unpack the dataset there or "
-                f"set {env} (see README, Data)"
+                f"{raw}: raw {entry.title} folder not found; unpack the dataset there or set ${entry.raw_env} "
+                "(see README, Data)"
             )
-        if kinetics:
-            return prepare_kinetics(raw, self.profile.prepared_dir, progress=self.progress)
-        return prepare_ntu(
-            raw, self.profile.prepared_dir, dataset=self.profile.dataset, benchmarks=[self.profile.benchmark],
-            progress=self.progress,
-        )
+        return entry.prepare(raw, self.profile.prepared_dir, self.profile.benchmark, self.progress)
 
     # T-TR with the authors' relative positions, and the probes (notebook 08) --------------------------------
 
@@ -452,9 +470,12 @@ def open_companion(
     workers: int | None = None,
     progress: bool = False,
     data_dir: str | None = None,
+    overrides: list[str] | None = None,
+    rehearsal: Rehearsal | None = None,
 ) -> Companion:
     """Validate a notebook's parameters and return its ``Companion``: seeds, bones seeds and workers default to
-    the profile's ``runs``; ``data_dir`` overrides the raw folder."""
+    the profile's ``runs``; ``data_dir`` overrides the raw folder. ``overrides`` (dotted, for every run) and
+    ``rehearsal`` default to what the pipeline set in ``$STTR_OVERRIDES`` and ``$STTR_REHEARSE``."""
     if profile not in list_profiles():
         raise ValueError(f"profile {profile!r}: expected one of {list_profiles()}")
     if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
@@ -467,9 +488,17 @@ def open_companion(
     if data_dir:
         prof = dataclasses.replace(prof, raw_dir=Path(data_dir).expanduser().resolve())
     spec = prof.runs
+    rehearsal = Rehearsal.from_env() if rehearsal is None else rehearsal
+    full, root = prof, repo_root()
+    if rehearsal is not None:
+        prof = rehearsal.profile(full, root)
     return Companion(
+        overrides=tuple(overrides_from_env() if overrides is None else overrides),
+        rehearsal=rehearsal,
+        full_profile=full if rehearsal is not None else None,
+        runs_dir=prof.runs_dir if rehearsal is not None else None,
         profile=prof,
-        root=repo_root(),
+        root=root,
         epochs=epochs,
         device=device,
         seeds=_seed_list(seeds, "seeds") or spec.seeds,

@@ -23,6 +23,7 @@ import yaml
 
 from sttr.data.formats import LABEL_NAMES, read_label_names, read_labels
 from sttr.data.names import DATASETS, KINETICS_DATASETS, dataset_layout, num_classes
+from sttr.data.registry import REGISTRY, split_files
 from sttr.models import ModelConfig
 from sttr.models.config import STREAMS
 from sttr import paper
@@ -36,9 +37,9 @@ SCHEDULES = ("step", "cosine")
 WINDOW_SCOPES = ("all", "train")
 PRESETS = ("paper", "small", "kinetics")  # the ModelConfig presets a model section may name
 # Environment variables that override the raw folder of the NTU and the Kinetics-skeleton profiles.
-NTU_RAW_ENV = "STTR_NTU_RAW"
-KINETICS_RAW_ENV = "STTR_KINETICS_RAW"
-RAW_ENV: dict[str, str] = {"ntu60": NTU_RAW_ENV, "ntu120": NTU_RAW_ENV, "kinetics": KINETICS_RAW_ENV}
+RAW_ENV: dict[str, str] = {name: d.raw_env for name, d in REGISTRY.items() if d.raw_env}
+NTU_RAW_ENV = RAW_ENV["ntu60"]
+KINETICS_RAW_ENV = RAW_ENV["kinetics"]
 
 
 class ConfigError(ValueError):
@@ -317,12 +318,6 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentCo
         d = load_profile(path.parent.name, path.parent.parent).experiment_dict(path.stem, d)
     apply_overrides(d, overrides, str(path))
     return ExperimentConfig.from_dict(d, source=str(path), root=_root_of(path.parent))
-
-
-def split_files(split_dir: str | Path, split: str) -> tuple[Path, Path]:
-    """The data and label files of one split in the 2s-AGCN layout."""
-    split_dir = Path(split_dir)
-    return split_dir / f"{split}_data_joint.npy", split_dir / f"{split}_label.pkl"
 
 
 def validate(cfg: ExperimentConfig) -> None:

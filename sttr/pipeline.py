@@ -4,6 +4,10 @@
 injected, writes the executed copies (``notebooks/`` for ``mini``, ``runs/<profile>/notebooks/`` for the
 others, so profiles never overwrite each other), strips run-varying metadata for stable diffs, and writes
 ``results/<profile>/run_summary.json`` and ``.md``. A failing cell stops the run with ``PipelineError``.
+
+Dotted overrides (``train.batch_size=8``) reach every training run through ``$STTR_OVERRIDES``; a rehearsal
+(``sttr.rehearse``) runs every notebook into ``rehearsal/`` folders through ``$STTR_REHEARSE``, goes on past a
+failing notebook and ends with ``results/rehearsal/<profile>/rehearsal.md``.
 """
 
 from __future__ import annotations
@@ -11,19 +15,21 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import nbformat
-import yaml
 
-from sttr.data.names import KINETICS_DATASETS
-from sttr.experiment import list_profiles
+from sttr.experiment import PROFILE_FILE, ConfigError, list_profiles, load_config
+from sttr.rehearse import FOLDER as REHEARSAL_FOLDER
+from sttr.rehearse import OVERRIDES_ENV, REHEARSE_ENV, Rehearsal
 from sttr.repo import repo_root
 
 log = logging.getLogger(__name__)
@@ -95,6 +101,9 @@ class RunSummary:
     notebooks: list[NotebookRun]
     json_path: Path
     markdown_path: Path
+    overrides: tuple[str, ...] = ()
+    rehearsal: Rehearsal | None = None
+    report: str = ""  # a rehearsal's closing table (Markdown)
 
     @property
     def seconds(self) -> float:
@@ -109,16 +118,19 @@ class RunSummary:
             "finished": self.finished,
             "status": self.status,
             "seconds": round(self.seconds, 1),
+            "overrides": list(self.overrides),
+            "rehearsal": asdict(self.rehearsal) if self.rehearsal else None,
             "notebooks": [asdict(n) for n in self.notebooks],
         }
 
     def to_markdown(self) -> str:
         """A Markdown table of the run, one row per notebook."""
+        kind = f"Rehearsal ({self.rehearsal.describe()})" if self.rehearsal else "Pipeline run"
         lines = [
-            f"# Pipeline run: profile `{self.profile}`",
+            f"# {kind}: profile `{self.profile}`",
             "",
             f"Started {self.started}, finished {self.finished} (UTC); status **{self.status}**, "
-            f"{self.seconds:.1f} s of notebook execution.",
+            f"{self.seconds:.1f} s of notebook execution; overrides: {' '.join(self.overrides) or 'none'}.",
             "",
             "| notebook | status | seconds | started (UTC) | finished (UTC) |",
             "|---|---|---:|---|---|",
@@ -130,6 +142,8 @@ class RunSummary:
         failed = [n for n in self.notebooks if n.error]
         for n in failed:
             lines += ["", f"**{n.notebook}** failed: {n.error}"]
+        if self.report:
+            lines += ["", self.report]
         return "\n".join(lines) + "\n"
 
 
@@ -213,6 +227,36 @@ def _source_cell_index(source: Path, executed: Path, executed_index: int) -> int
     return executed_index - injected + injected_before
 
 
+def check_overrides(profile: str, configs_dir: Path, overrides: Sequence[str]) -> None:
+    """Raise ``ValueError`` unless every stream config of ``profile`` accepts ``overrides`` (as ``sttr train`` does)."""
+    for path in sorted((configs_dir / profile).glob("*.yaml")):
+        if path.name == PROFILE_FILE:
+            continue
+        try:
+            load_config(path, overrides)
+        except ConfigError as err:
+            raise ValueError(f"overrides {list(overrides)}: {err}") from None
+
+
+@contextmanager
+def _environment(values: Mapping[str, str | None]):
+    """Set (or, for None, remove) environment variables for the notebooks' kernels, restored afterwards."""
+    before = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _parse_only(only: Sequence[str] | None, notebooks: Sequence[str]) -> list[str]:
     if not only:
         return list(notebooks)
@@ -237,29 +281,33 @@ def run_pipeline(
     configs_dir: str | Path | None = None,
     results_dir: str | Path | None = None,
     notebooks: Sequence[str] = NOTEBOOKS,
+    overrides: Sequence[str] = (),
+    rehearsal: Rehearsal | None = None,
 ) -> RunSummary:
     """Execute the pipeline notebooks for ``profile`` with papermill (cwd = repository root) and record the run.
 
     ``parameters`` go to every notebook whose ``parameters`` cell declares them (a name no notebook
     declares is an error); ``progress=False`` is injected where declared (no bars in executed
     notebooks), while ``progress`` here switches papermill's per-cell bar. Paths default under ``root``.
+    ``overrides`` (dotted, as ``sttr train`` takes them) reach every training run. A ``rehearsal`` writes under
+    ``rehearsal/`` folders (emptied first), runs every notebook even after one fails, and ends with its table.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     root = repo_root() if root is None else Path(root).resolve()
     notebooks_dir = root / "notebooks" if notebooks_dir is None else Path(notebooks_dir)
     configs_dir = root / "configs" if configs_dir is None else Path(configs_dir)
-    results_dir = root / "results" / profile if results_dir is None else Path(results_dir)
     check_profile(profile, configs_dir)
-    dataset = (yaml.safe_load((configs_dir / profile / "profile.yaml").read_text()) or {}).get("dataset")
-    if dataset in KINETICS_DATASETS:
-        raise ValueError(
-            f"profile {profile!r}: the notebooks cover the NTU-layout profiles; for {dataset} use python -m sttr "
-            "train / evaluate / predict and sttr.evaluation.tables.kinetics_table (README, Kinetics-skeleton)"
-        )
+    overrides = tuple(overrides)
+    check_overrides(profile, configs_dir, overrides)
+    runs_root = root / "runs" / REHEARSAL_FOLDER / profile if rehearsal else root / "runs" / profile
+    if results_dir is None:
+        results_dir = root / "results" / REHEARSAL_FOLDER / profile if rehearsal else root / "results" / profile
+    results_dir = Path(results_dir)
+    if rehearsal:  # a rehearsal starts clean: its runs take their steps again, its tables are its own
+        for folder in (runs_root, results_dir, root / "figures" / REHEARSAL_FOLDER / profile):
+            shutil.rmtree(folder, ignore_errors=True)
     if out_dir is None:
-        out_dir = notebooks_dir if profile == COMMITTED_PROFILE else root / "runs" / profile / "notebooks"
+        committed = profile == COMMITTED_PROFILE and not rehearsal
+        out_dir = notebooks_dir if committed else runs_root / "notebooks"
     out_dir = Path(out_dir)
     in_place = out_dir.resolve() == notebooks_dir.resolve()
     selected = _parse_only(only, notebooks)
@@ -279,14 +327,84 @@ def run_pipeline(
             f"declared: {sorted(set().union(*declared.values()))}"
         )
 
-    work_dir = root / "runs" / profile / "executing"
+    work_dir = runs_root / "executing"
     work_dir.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [NotebookRun(notebook=name, status="not run") for name in selected]
     started = _now()
     started_at = time.time()
     failure: PipelineError | None = None
+    environment = {OVERRIDES_ENV: json.dumps(list(overrides)) if overrides else None,
+                   REHEARSE_ENV: rehearsal.to_env() if rehearsal else None}  # fmt: skip
+    with _environment(environment):
+        failure = _execute_all(runs, sources, declared, user, profile, root, work_dir, out_dir, in_place, progress,
+                               keep_going=rehearsal is not None)  # fmt: skip
+    report = ""
+    if rehearsal:
+        report = _rehearsal_report(profile, user, overrides, rehearsal, runs)
+    summary = RunSummary(
+        profile=profile,
+        started=started,
+        finished=_now(),
+        status="failed" if any(r.status == "failed" for r in runs) else "ok",
+        notebooks=runs,
+        json_path=results_dir / "run_summary.json",
+        markdown_path=results_dir / "run_summary.md",
+        overrides=overrides,
+        rehearsal=rehearsal,
+        report=report,
+    )
+    results_dir.mkdir(parents=True, exist_ok=True)
+    summary.json_path.write_text(json.dumps(summary.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    summary.markdown_path.write_text(summary.to_markdown(), encoding="utf-8")
+    if failure is not None and not rehearsal:
+        raise failure
+    if not rehearsal and list(selected) == list(notebooks):
+        record_outputs(root, profile, started_at)
+        if profile == COMMITTED_PROFILE and in_place and (root / "README.md").is_file():
+            from sttr.readme import update_readme
+
+            update_readme(root / "README.md", results_dir)
+    return summary
+
+
+def _rehearsal_report(
+    profile: str, user: Mapping[str, Any], overrides: Sequence[str], rehearsal: Rehearsal, runs: list[NotebookRun]
+) -> str:
+    """The closing table of a rehearsal, for the companion the notebooks opened (same parameters)."""
+    from sttr.companion import open_companion
+    from sttr.rehearse import write_report
+
+    keys = ("epochs", "device", "seeds", "bones_seeds", "workers", "data_dir")
+    try:
+        run = open_companion(profile, **{k: user[k] for k in keys if k in user}, overrides=list(overrides),
+                             rehearsal=rehearsal)  # fmt: skip
+        return write_report(run, runs, sum(r.seconds or 0.0 for r in runs))
+    except (OSError, ValueError) as err:  # the notebooks' own failures are in the table already
+        log.warning("rehearsal report: %s", err)
+        return f"(no rehearsal table: {type(err).__name__}: {err})"
+
+
+def _execute_all(
+    runs: list[NotebookRun],
+    sources: Mapping[str, Path],
+    declared: Mapping[str, set[str]],
+    user: Mapping[str, Any],
+    profile: str,
+    root: Path,
+    work_dir: Path,
+    out_dir: Path,
+    in_place: bool,
+    progress: bool,
+    keep_going: bool,
+) -> PipelineError | None:
+    """Execute the notebooks in order; stop at the first failure unless ``keep_going``; return the first failure."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    first: PipelineError | None = None
     for run in runs:
+        failure: PipelineError | None = None
         name = run.notebook
         injected: dict[str, Any] = {"profile": profile}
         if "progress" in declared[name]:
@@ -331,32 +449,15 @@ def run_pipeline(
         run.finished = _now()
         if failure is not None:
             run.status, run.error = "failed", str(failure)
+            first = first or failure
+            if keep_going:
+                continue
             break
         strip_notebook_metadata(executing, drop_injected=in_place)
         shutil.move(executing, target)
         run.status, run.output = "ok", _display_path(target, root)
         log.info("%s done in %.1f s -> %s", name, run.seconds, target)
-    summary = RunSummary(
-        profile=profile,
-        started=started,
-        finished=_now(),
-        status="failed" if failure else "ok",
-        notebooks=runs,
-        json_path=results_dir / "run_summary.json",
-        markdown_path=results_dir / "run_summary.md",
-    )
-    results_dir.mkdir(parents=True, exist_ok=True)
-    summary.json_path.write_text(json.dumps(summary.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
-    summary.markdown_path.write_text(summary.to_markdown(), encoding="utf-8")
-    if failure is not None:
-        raise failure
-    if list(selected) == list(notebooks):
-        record_outputs(root, profile, started_at)
-        if profile == COMMITTED_PROFILE and in_place and (root / "README.md").is_file():
-            from sttr.readme import update_readme
-
-            update_readme(root / "README.md", results_dir)
-    return summary
+    return first
 
 
 OUTPUTS_FILE = "outputs.txt"

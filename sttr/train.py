@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 import time
 from contextlib import nullcontext
@@ -23,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from sttr.atomic import atomic_write
 from sttr.checkpoint import read_checkpoint, save_checkpoint, training_payload
 from sttr.data.dataset import SkeletonDataset, make_loader
 from sttr.data.names import default_class_names
@@ -244,9 +244,8 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
 
 
 def _write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    os.replace(tmp, path)
+    with atomic_write(path, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows))
 
 
 def _class_names(ds: SkeletonDataset, num_classes: int) -> list[str]:

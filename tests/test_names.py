@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sttr.data import names
@@ -85,3 +87,21 @@ def test_kinetics_datasets():
         names.dataset_layout("kinetics400")
     assert set(names.DATASET_TITLES) == set(names.DATASETS)
     assert "not Kinetics" in names.DATASET_TITLES["synthetic-kinetics"]
+
+
+def test_the_registry_holds_one_entry_per_dataset():
+    from sttr.data import names
+    from sttr.data.registry import REGISTRY, dataset, split_files
+
+    assert list(REGISTRY) == list(names.DATASETS)
+    for name, entry in REGISTRY.items():
+        assert entry.name == name and entry.title == names.DATASET_TITLES[name]
+        assert entry.layout == names.dataset_layout(name) and entry.classes == names.num_classes(name)
+        assert set(entry.benchmarks) == {b for d, b in names.BENCHMARKS if d == name}
+        assert entry.synthetic == name.startswith("synthetic") and (entry.raw_env is None) == entry.synthetic
+    assert dataset("kinetics").split_dir("data/kinetics", "") == Path("data/kinetics")
+    assert dataset("ntu120").split_dir("data/ntu120", "xset") == Path("data/ntu120/xset")
+    assert split_files("d", "val") == (Path("d/val_data_joint.npy"), Path("d/val_label.pkl"))
+    assert split_files("d", "train", "bone")[0] == Path("d/train_data_bone.npy")
+    with pytest.raises(ValueError, match=r"unknown dataset 'ntu90'; expected one of \['ntu60'"):
+        dataset("ntu90")

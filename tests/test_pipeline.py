@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -16,6 +17,7 @@ from sttr.pipeline import (
     run_pipeline,
     strip_notebook_metadata,
 )
+from sttr.rehearse import Rehearsal
 from sttr.repo import repo_root
 
 pytest.importorskip("papermill")
@@ -140,9 +142,45 @@ def test_failing_cell_names_notebook_and_cell(repo: Path) -> None:
     assert statuses == [("b_fail", "failed"), ("a_params", "not run")]
 
 
-def test_kinetics_profiles_are_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="'kinetics-synth': the notebooks cover the NTU-layout profiles"):
-        run_pipeline("kinetics-synth")
+def test_kinetics_profiles_are_accepted() -> None:
+    with pytest.raises(ValueError, match="unknown notebooks"):  # past the profile: nothing refuses Kinetics by name
+        run_pipeline("kinetics-synth", only=["zz_missing"], overrides=["train.batch_size=8"])
+
+
+def test_overrides_are_checked_as_sttr_train_checks_them(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ValueError, match=r"overrides \['train.batch_size=0'\]: .*smoke.spatial.yaml: train.batch_size: "
+                       "expected a positive integer"):
+        run_pipeline("smoke", overrides=["train.batch_size=0"])
+    assert main(["pipeline", "--profile", "smoke", "-p", "train.nonsense=1"]) == 2
+    assert "unknown key 'train.nonsense'" in capsys.readouterr().err
+
+
+def test_overrides_and_a_rehearsal_reach_the_notebooks(repo: Path) -> None:
+    _notebook(
+        repo / "notebooks" / "c_env.ipynb",
+        [_code('profile = "mini"', tags=("parameters",)),
+         _code('import os\nprint("overrides", os.environ.get("STTR_OVERRIDES"), "rehearse", os.environ.get("STTR_REHEARSE"))')],
+    )  # fmt: skip
+    stale = repo / "results" / "rehearsal" / "other" / "stale.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("from an earlier rehearsal")
+    summary = run_pipeline("other", root=repo, notebooks=("c_env", "b_fail", "a_params"), progress=False,
+                           overrides=["train.batch_size=8", "data.num_workers=8"], rehearsal=Rehearsal(steps=3))  # fmt: skip
+    assert "STTR_OVERRIDES" not in os.environ and "STTR_REHEARSE" not in os.environ  # restored
+    assert not stale.exists()  # a rehearsal starts clean
+    out = repo / "runs" / "rehearsal" / "other" / "notebooks"
+    text = _outputs(nbformat.read(out / "c_env.ipynb", as_version=4))
+    assert 'overrides ["train.batch_size=8", "data.num_workers=8"] rehearse {"per_class": 1, "steps": 3' in text
+    # a rehearsal goes on past a failing notebook and records each one
+    assert [(n.notebook, n.status) for n in summary.notebooks] == [("c_env", "ok"), ("b_fail", "failed"), ("a_params", "ok")]
+    assert summary.status == "failed" and (out / "a_params.ipynb").is_file()
+    assert summary.json_path == repo / "results" / "rehearsal" / "other" / "run_summary.json"
+    data = json.loads(summary.json_path.read_text())
+    assert data["overrides"] == ["train.batch_size=8", "data.num_workers=8"] and data["rehearsal"]["steps"] == 3
+    markdown = summary.markdown_path.read_text()
+    assert markdown.startswith("# Rehearsal (1 sample(s) per class, 3 steps per run): profile `other`")
+    assert "overrides: train.batch_size=8 data.num_workers=8" in markdown
+    assert not (repo / "results" / "other").exists() and not (repo / "runs" / "other").exists()  # never mixed
 
 
 def test_invalid_arguments_are_named(repo: Path) -> None:

@@ -156,3 +156,22 @@ def test_cli_with_process_pool(raw_dir, tmp_path):
     proc = subprocess.run(strict, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 1
     assert "S001C001P002R001A005.skeleton" in proc.stderr
+
+
+def test_atomic_write_replaces_only_a_complete_file(tmp_path):
+    from sttr.atomic import PARTIAL, atomic_write
+
+    path = tmp_path / "scores.npz"
+    with atomic_write(path) as f:
+        f.write(b"first")
+    with pytest.raises(RuntimeError, match="crash"):
+        with atomic_write(path) as f:
+            f.write(b"half of the se")
+            raise RuntimeError("crash while writing")
+    assert path.read_bytes() == b"first" and not list(tmp_path.glob(f"*{PARTIAL}"))
+    with atomic_write(tmp_path / "log.jsonl", "w") as f:
+        f.write("{}\n")
+    assert (tmp_path / "log.jsonl").read_text() == "{}\n"
+    with pytest.raises(ValueError, match="mode must be 'wb' or 'w'"):
+        with atomic_write(path, "a"):
+            pass

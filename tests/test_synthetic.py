@@ -186,3 +186,34 @@ def test_cli_writes_files(tmp_path: Path, capsys) -> None:
     assert main(["synth", str(tmp_path), "--max-samples", "3", "--seed", "2", "--no-progress"]) == 0
     assert len(list(tmp_path.glob("*.skeleton"))) == 3
     assert "wrote 3 files" in capsys.readouterr().out
+
+
+def test_coverage_names_put_every_ntu_action_on_both_sides_of_every_benchmark():
+    from sttr.data.names import in_dataset, is_training, missing_skeletons
+    from sttr.data.synthetic.coverage import NTU_MUTUAL, choreography, ntu_names
+
+    names = [n for n, _ in ntu_names(120)]
+    assert sorted({n.setup for n in names}) == list(range(1, 33)) and sorted({n.action for n in names}) == list(range(1, 121))
+    missing = missing_skeletons("ntu60") | missing_skeletons("ntu120")
+    assert not any(n.name in missing for n in names) and len({n.name for n in names}) == 240
+    for dataset, benchmarks, classes in (("ntu60", ("xsub", "xview"), 60), ("ntu120", ("xsub", "xset"), 120)):
+        kept = [n for n in names if in_dataset(n, dataset)]
+        for benchmark in benchmarks:
+            for side in (True, False):
+                actions_ = {n.action for n in kept if is_training(n, dataset, benchmark) == side}
+                assert actions_ == set(range(1, classes + 1)), (dataset, benchmark, side)
+    assert all((choreography(a) in actions.INTERACTIONS) == (a in NTU_MUTUAL) for a in range(1, 121))
+
+
+def test_coverage_files_read_back_with_their_bodies(tmp_path):
+    from sttr.data.synthetic.coverage import generate_kinetics_coverage, generate_ntu_coverage
+    from sttr.data.kinetics import read_clip
+
+    paths = generate_ntu_coverage(tmp_path / "ntu", classes=60)
+    assert len(paths) == 120
+    mutual = next(p for p in paths if "A055" in p.name)
+    assert read_skeleton(mutual).bodies_per_frame.max() >= 2  # a mutual action has two bodies
+    counts = generate_kinetics_coverage(tmp_path / "kinetics", classes=3)
+    assert counts == {"train": 3, "val": 3}
+    clip = read_clip(tmp_path / "kinetics" / "kinetics_val" / "coverage_val_002.json")
+    assert clip.label_index == 2 and clip.label == "coverage class 002" and clip.num_frames > 0

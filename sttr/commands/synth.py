@@ -2,6 +2,13 @@
 
 Deterministic from the seed (same seed, same bytes). Default size: performers x 3 cameras x
 2 replications x 14 classes (3,360 files for 40 performers). See `sttr.data.synthetic` for the classes.
+
+--coverage 60|120 writes instead two files per NTU action (A001-A060 or A001-A120, setups S001-S032), one on
+each side of every benchmark, in NTU's format and naming: enough to rehearse an NTU profile without the data
+(`sttr.data.synthetic.coverage`):
+
+    python -m sttr synth data/ntu-coverage --coverage 120
+    STTR_NTU_RAW=data/ntu-coverage python -m sttr pipeline --profile ntu120-xsub --rehearse
 """
 
 from __future__ import annotations
@@ -28,11 +35,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `python -m sttr synth`."""
     add_generator_arguments(parser, "folder for the .skeleton files (created)",
                             "write a subset of N files balanced over classes, performers and cameras")  # fmt: skip
+    parser.add_argument("--coverage", type=int, choices=(60, 120), metavar="CLASSES",
+                        help="write two files for every action of NTU RGB+D 60 or 120 instead (rehearsals)")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     """Generate the files and print a one-line summary."""
     start = time.perf_counter()
+    if args.coverage:
+        from sttr.data.synthetic.coverage import generate_ntu_coverage
+
+        paths = generate_ntu_coverage(args.out_dir, classes=args.coverage, seed=args.seed)
+        print(f"wrote {len(paths)} files covering the {args.coverage} NTU actions to {args.out_dir} "
+              f"in {time.perf_counter() - start:.1f} s")
+        return 0
     try:
         paths = generate(args.out_dir, seed=args.seed, max_samples=args.max_samples,
                          performers=args.performers, progress=not args.no_progress,

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from sttr.atomic import PARTIAL, atomic_write, partial_path
 from sttr.data.names import MAX_FRAMES
 from sttr.data.preprocess import NUM_PERSONS, normalize
 from sttr.data.transforms import keypoints_to_array
@@ -25,7 +26,6 @@ from sttr.skeleton import LAYOUTS, NUM_JOINTS, layout_of_joints
 
 log = logging.getLogger(__name__)
 
-PARTIAL = ".partial"  # suffix of a file being written
 LABEL_NAMES = "label_names.json"  # class names by label, beside a prepared split
 
 _ALLOWED_GLOBALS = {
@@ -104,28 +104,20 @@ def write_labels(label_path: str | Path, names: Sequence[str], labels: Sequence[
     """Write the label pickle ``(sample_names, labels)`` (plain lists, protocol 4) atomically."""
     if len(names) != len(labels):
         raise ValueError(f"{label_path}: {len(names)} names but {len(labels)} labels")
-    label_path = Path(label_path)
-    tmp = label_path.with_name(label_path.name + PARTIAL)
-    with open(tmp, "wb") as f:
+    with atomic_write(label_path) as f:
         pickle.dump(([str(n) for n in names], [int(v) for v in labels]), f, protocol=4)
-    os.replace(tmp, label_path)
 
 
 def save_array(path: str | Path, array: np.ndarray) -> None:
     """``np.save`` through a temporary file, renamed when complete."""
-    path = Path(path)
-    tmp = path.with_name(path.name + PARTIAL)
-    with open(tmp, "wb") as f:
+    with atomic_write(path) as f:
         np.save(f, array)
-    os.replace(tmp, path)
 
 
 def write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON through a temporary file, renamed when complete."""
-    path = Path(path)
-    tmp = path.with_name(path.name + PARTIAL)
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(obj, indent=1) + "\n")
 
 
 def write_agcn(
@@ -170,7 +162,7 @@ class StagedArray:
         frames: int = MAX_FRAMES, persons: int = NUM_PERSONS,
     ) -> None:  # fmt: skip
         self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + PARTIAL)
+        self.tmp = partial_path(self.path)
         shape = (rows, channels, frames, joints, persons)  # (N, C, T, V, M)
         self.array: np.memmap | None = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.float32, shape=shape)
 

@@ -208,21 +208,28 @@ def clip_name(performer: int, camera: int, replication: int, action: int) -> str
 
 
 def make_clip(
-    seed: int, key: tuple[int, int, int, int], bodies: list[np.ndarray] | None = None
+    seed: int,
+    key: tuple[int, int, int, int],
+    bodies: list[np.ndarray] | None = None,
+    label: tuple[str, int] | None = None,
 ) -> tuple[str, LabelEntry]:
     """The JSON text and label entry of one clip ``key`` = (performer, camera, replication, action).
 
-    ``bodies``: the performance (``perform``) when already computed for another camera.
+    ``bodies``: the performance (``perform``) when already computed for another camera. ``label``: the clip's
+    (name, index) instead of its action's; such a clip always has people (``coverage``).
     """
     p, c, r, a = key
-    index = SYNTHETIC_ACTIONS.index(a)
-    label = class_names("synthetic-kinetics")[index]
+    if label is None:
+        index = SYNTHETIC_ACTIONS.index(a)
+        name = class_names("synthetic-kinetics")[index]
+    else:
+        name, index = label
     rng = np.random.default_rng(np.random.SeedSequence([seed, 102, p, r, a, c]))
-    if rng.random() < 0.02:  # a clip in which the detector found no one
-        return format_clip([], label, index), LabelEntry(False, label, index)
+    if rng.random() < 0.02 and label is None:  # a clip in which the detector found no one
+        return format_clip([], name, index), LabelEntry(False, name, index)
     people, lost = _people(perform(seed, p, r, a) if bodies is None else bodies, key, seed)
     frames = _frames(people, lost, rng)
-    return format_clip(frames, label, index, DECIMALS), LabelEntry(any(f[1] for f in frames), label, index)
+    return format_clip(frames, name, index, DECIMALS), LabelEntry(any(f[1] for f in frames), name, index)
 
 
 def split_of(performer: int) -> str:
