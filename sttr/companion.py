@@ -400,7 +400,7 @@ class Companion:
         """The last checkpoints the probes read, by model title and seed: every stream's joints runs, then T-TR with
         relative positions where trained."""
         found: dict[str, dict[int, Path]] = {}
-        for stream in STREAM_ORDER:
+        for stream in TRAINED:
             paths = {s: self.run_dir(stream, False, s) / "last.pt" for s in self.seeds}
             found[TITLES[stream]] = {s: p for s, p in paths.items() if p.is_file()}
         if self.relative_config().is_file():

@@ -30,13 +30,14 @@ from sttr.models.attention import SpatialSelfAttention, TemporalSelfAttention
 from sttr.predict.fit import fit_stream
 from sttr.predict.inputs import InputError, load_input
 from sttr.skeleton import NTU
+from sttr.streams import TITLES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from sttr.companion import Companion
 
-STREAM_TITLES = {"spatial": "S-TR", "temporal": "T-TR"}
+STREAM_TITLES = {s: TITLES[s] for s in ("spatial", "temporal")}  # the streams with attention
 OUTCOMES = ("all", "correct", "wrong")
 TOP_K = 5
 _UNIT = re.compile(r"backbone\.(\d+)\.")

@@ -148,9 +148,8 @@ def _device_name(device: str) -> str:
 def stream_table(run: "Companion") -> pd.DataFrame:
     """Per stream and input of a rehearsed companion: seconds per step, peak memory, what the profile's own batch
     needs against the device, and the full profile's projected training time on this device."""
-    from sttr.companion import STREAM_ORDER
-    from sttr.evaluation.findings import TITLES
-    from sttr.evaluation.tables import INPUT_TITLES
+    from sttr.streams import INPUT_TITLES, TITLES
+    from sttr.streams import TRAINED as STREAM_ORDER
     from sttr.experiment import load_config
     from sttr.memory import GB
     from sttr.sweep import PROCESS_FILE, read_memory

@@ -128,7 +128,7 @@ def test_paper_profiles_rehearse_at_full_model_size(name, coverage_raw, tmp_path
     import torch
 
     from sttr.checkpoint import read_checkpoint
-    from sttr.companion import STREAM_ORDER
+    from sttr.streams import TRAINED as STREAM_ORDER
     from sttr.models import ModelConfig
 
     torch.set_num_threads(1)

@@ -29,10 +29,11 @@ def test_means_are_checked_against_mean_plus_minus_two_sd():
 
 
 def test_verdicts_are_compared_claim_by_claim():
-    committed = pd.DataFrame({"claim": ["a", "b"], "verdict": ["holds", "within noise"]})
-    rerun = pd.DataFrame({"claim": ["b", "a"], "verdict": ["does not hold", "holds"]})
+    committed = pd.DataFrame({"claim": ["a", "b"], "verdict": ["supported", "not detected"], "p (Holm)": ["0.010", "0.30"]})
+    rerun = pd.DataFrame({"claim": ["b", "a"], "verdict": ["contradicted", "supported"], "p (Holm)": ["0.02", "0.01"]})
     table = compare_claims(committed, rerun).set_index("claim")
     assert table.loc["a", "same"] and not table.loc["b", "same"]
+    assert not table.loc["a", "near the edge"] and not table.loc["b", "near the edge"]  # 0.010 and 0.30: outside
 
 
 def test_machine_check_tables_read_back_as_written(tmp_path):
@@ -40,12 +41,13 @@ def test_machine_check_tables_read_back_as_written(tmp_path):
     assert "not measured for profile smoke" in run.machine_check()
     committed = _summary([90.0, 91.0, 92.0], [1.0, 0.5, np.nan])
     means = compare_summaries(committed, _summary([91.9, 92.1, 80.0], [0.8, 0.7, np.nan])).assign(kernels="avx2")
-    write_table(means, run.results_dir / "machine_check_means", caption="means")
+    write_table(means, run.results_dir / "bench_machines_means", caption="means")
     read = run.machine_check()
     assert read["inside"].tolist() == ["True", "False", "n/a"]
     assert read["committed"].tolist() == means["committed"].tolist()
-    claims = pd.DataFrame({"claim": ["a"], "verdict": ["holds"]})
-    write_table(compare_claims(claims, claims), run.results_dir / "machine_check_verdicts", caption="verdicts")
-    assert run.machine_check("verdicts")["same"].tolist() == ["True"]
+    claims = pd.DataFrame({"claim": ["a", "b"], "verdict": ["supported", "not detected"], "p (Holm)": ["< 0.001", "0.080"]})
+    write_table(compare_claims(claims, claims), run.results_dir / "bench_machines_verdicts", caption="verdicts")
+    check = run.machine_check("verdicts")
+    assert check["same"].tolist() == ["True", "True"] and check["near the edge"].tolist() == ["False", "True"]
     with pytest.raises(ValueError, match="'means' or 'verdicts'"):
         run.machine_check("claims")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sttr.evaluation.findings import TITLES, Runs, Spread, stream_runs, top1
+from sttr.evaluation.findings import Runs, Spread, stream_runs, top1
+from sttr.streams import TITLES
 from sttr.experiment import Profile, load_profile
 
 NEEDS_NTU = "needs NTU"
