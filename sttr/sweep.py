@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -70,6 +71,17 @@ class Run:
         except (CheckpointError, OSError):
             return False
         return ckpt.get("epoch") == cfg.train.epochs and ckpt.get("experiment") == cfg.to_dict()
+
+    def is_stale(self) -> bool:
+        """Whether ``last.pt`` holds another config (an older recipe or model): the run starts over, since resuming
+        needs the same config."""
+        last = self.out_dir / "last.pt"
+        if not last.is_file():
+            return False
+        try:
+            return read_checkpoint(last).get("experiment") != self.experiment().to_dict()
+        except (CheckpointError, OSError):
+            return False  # an unreadable checkpoint: the trainer names the file
 
     def memory_key(self) -> dict:
         """The effective config without what does not change a step's memory (seed, folders, name)."""
@@ -161,6 +173,10 @@ def train_runs(runs: Sequence[Run], workers: int = 1, check_memory: bool = True)
     todo = [run for run in runs if not run.is_complete()]
     if not todo:
         return []
+    for run in todo:
+        if run.is_stale():
+            log.warning("%s: its checkpoints hold another config; training it again from the start", run.out_dir)
+            shutil.rmtree(run.out_dir)
     if check_memory:
         at_once = min(max(1, workers), len(todo))
         short = [e for e in measure_memory(todo) if not e.fits(at_once)]

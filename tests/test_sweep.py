@@ -25,6 +25,9 @@ def test_runs_train_once_and_are_kept(tmp_path):
     assert train_runs(runs, workers=2) == []  # complete runs with the same config are not trained again
     longer = Run(config, 1, ("train.threads=1", "train.epochs=2"))
     assert not longer.is_complete()  # another config in the same folder is not taken for done
+    assert longer.is_stale() and not runs[1].is_stale()
+    assert train_runs([longer], workers=1) == [longer]  # trained again from the start, not resumed
+    assert longer.is_complete() and not longer.is_stale()
 
 
 def test_a_failing_run_is_named_with_its_log(tmp_path):
