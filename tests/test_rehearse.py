@@ -79,6 +79,16 @@ def test_a_rehearsal_companion_has_its_own_folders_labels_and_run_settings():
     plt.close(fig)
 
 
+def test_a_profile_without_bones_seeds_lists_its_runs(tmp_path):
+    import dataclasses
+
+    run = open_companion("kinetics-synth")
+    assert run.bones_seeds == ()  # the Kinetics profiles train joints only
+    run = dataclasses.replace(run, runs_dir=tmp_path / "runs")
+    assert run.all_scores() == {} and run.run_table().empty
+    assert run.run_dir("stgcn", True, 0) == tmp_path / "runs" / "stgcn_bones" / "checkpoint"
+
+
 def test_the_table_projects_the_full_profile_from_the_measured_step(tmp_path, monkeypatch):
     run = open_companion("ntu60-xsub", seeds=[1, 2], bones_seeds=[], rehearsal=Rehearsal())
     full = tmp_path / "full" / "xsub"
