@@ -1,8 +1,8 @@
 """One way to write a file so that readers never see half of it: data, scores, checkpoints and training logs.
 
 ``atomic_write(path)`` opens ``<name>.partial`` beside ``path`` (``atomic_path`` gives that path, for writers
-that take one) and renames it over ``path`` when the block ends without error (``os.replace`` is atomic on one filesystem); on an error the partial file is removed and an older
-``path`` stays as it was.
+that take one) and renames it over ``path`` when the block ends without error (``os.replace`` is atomic on one
+filesystem); on an error the partial file is removed and an older ``path`` stays as it was.
 """
 
 from __future__ import annotations

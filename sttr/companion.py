@@ -132,8 +132,9 @@ class Companion:
         return dataclasses.replace(self, runs_dir=Path(folder))
 
     def experiment(self, stream: str, bones: bool = False, seed: int | None = None) -> ExperimentConfig:
-        """The effective config of one run (default: the first seed)."""
-        return self.run(stream, bones, self.seeds_of(bones)[0] if seed is None else seed).experiment()
+        """The effective config of one run (default: the first seed; the first joints seed where no bones seed is
+        declared, as in the Kinetics profiles)."""
+        return self.run(stream, bones, (self.seeds_of(bones) or self.seeds)[0] if seed is None else seed).experiment()
 
     def run_dir(self, stream: str, bones: bool, seed: int) -> Path:
         """``runs/<profile>/<stream>[_bones]/seed<k>``: one run's checkpoints, metrics and scores."""

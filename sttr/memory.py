@@ -145,6 +145,7 @@ class MemoryEstimate:
     measure: str  # "CPU RSS" or "CUDA reserved"
     frames: int
     seconds_per_step: float | None = None  # measured at batch_size (CUDA, when it fits), else None
+    warm_seconds: float | None = None  # a second step at the largest probe batch (the first ones pay set-up costs)
 
     @property
     def per_sample(self) -> float:
@@ -163,9 +164,9 @@ class MemoryEstimate:
 
     @property
     def seconds_per_sample(self) -> float:
-        """Training seconds per sample at the largest probe batch."""
+        """Training seconds per sample at the largest probe batch (its warm step where measured)."""
         last = self.probes[-1]
-        return last.seconds / last.batch
+        return (last.seconds if self.warm_seconds is None else self.warm_seconds) / last.batch
 
     def step_seconds(self) -> float:
         """Seconds of one forward pass + backward at the configured batch: measured, else linear in the samples."""
@@ -297,8 +298,8 @@ def measure(cfg, device: str | None = None, batches: Sequence[int] | None = None
     )  # fmt: skip
     if cuda and estimate.fits():  # a GPU step is cheap: time the real batch, a warm-up step first
         step(tc.batch_size)
-        estimate = _replace(estimate, seconds_per_step=step(tc.batch_size))
-    return estimate
+        return _replace(estimate, seconds_per_step=step(tc.batch_size))
+    return _replace(estimate, warm_seconds=step(batches[-1]))
 
 
 def _replace(estimate: MemoryEstimate, **changes: Any) -> MemoryEstimate:

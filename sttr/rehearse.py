@@ -69,7 +69,8 @@ class Rehearsal:
         """The train settings of a rehearsal run: one epoch of ``steps`` steps (and as many validation batches)."""
         out = ["train.epochs=1", f"train.max_batches={self.steps}", "train.grad_accum=1", "train.milestones=[]",
                "train.warmup_epochs=0", "train.eval_every=1"]  # fmt: skip
-        batch = self.batch if self.batch is not None else (None if str(device).startswith("cuda") else 1)
+        cuda = str(device).startswith("cuda") or (device == "auto" and _cuda())
+        batch = self.batch if self.batch is not None else (None if cuda else 1)
         if batch is not None:
             out.append(f"train.batch_size={batch}")
         return tuple(out)

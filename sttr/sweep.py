@@ -154,7 +154,8 @@ def measure_memory(runs: Sequence[Run]) -> list[MemoryEstimate]:
                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
         stdout, stderr = proc.communicate(json.dumps(request))
         if proc.returncode != 0:
-            how = describe_kill(proc.returncode, None) if proc.returncode < 0 else f"exited with status {proc.returncode}"
+            code = proc.returncode
+            how = describe_kill(code, None) if code < 0 else f"exited with status {code}"
             raise RunFailed(f"measuring one training step of {run.config} seed {run.seed} {how}:\n{stderr[-2000:]}")
         estimate = MemoryEstimate.from_dict(json.loads(stdout.strip().splitlines()[-1]))
         folder = run.out_dir.parent

@@ -52,4 +52,6 @@ def test_a_real_step_is_measured_at_increasing_batches(tmp_path):
     e = measure(cfg, batches=(1, 16))
     assert [p.batch for p in e.probes] == [1, 16] and e.frames == 64 and e.measure == "CPU RSS"
     assert e.probes[1].peak >= e.probes[0].peak > 50e6  # a process with torch holds tens of MB at least
-    assert e.need() >= e.need(16) >= e.probes[0].peak * 0.99 and e.seconds_per_sample > 0
+    assert e.need() >= e.need(16) >= e.probes[0].peak * 0.99
+    assert e.warm_seconds > 0 and e.seconds_per_sample == e.warm_seconds / 16
+    assert e.step_seconds() == 64 * e.seconds_per_sample

@@ -159,20 +159,23 @@ def test_overrides_and_a_rehearsal_reach_the_notebooks(repo: Path) -> None:
     _notebook(
         repo / "notebooks" / "c_env.ipynb",
         [_code('profile = "mini"', tags=("parameters",)),
-         _code('import os\nprint("overrides", os.environ.get("STTR_OVERRIDES"), "rehearse", os.environ.get("STTR_REHEARSE"))')],
+         _code('import os\nprint("overrides", os.environ.get("STTR_OVERRIDES"), '
+               '"rehearse", os.environ.get("STTR_REHEARSE"))')],
     )  # fmt: skip
     stale = repo / "results" / "rehearsal" / "other" / "stale.csv"
     stale.parent.mkdir(parents=True)
     stale.write_text("from an earlier rehearsal")
     summary = run_pipeline("other", root=repo, notebooks=("c_env", "b_fail", "a_params"), progress=False,
-                           overrides=["train.batch_size=8", "data.num_workers=8"], rehearsal=Rehearsal(steps=3))  # fmt: skip
+                           overrides=["train.batch_size=8", "data.num_workers=8"],
+                           rehearsal=Rehearsal(steps=3))  # fmt: skip
     assert "STTR_OVERRIDES" not in os.environ and "STTR_REHEARSE" not in os.environ  # restored
     assert not stale.exists()  # a rehearsal starts clean
     out = repo / "runs" / "rehearsal" / "other" / "notebooks"
     text = _outputs(nbformat.read(out / "c_env.ipynb", as_version=4))
     assert 'overrides ["train.batch_size=8", "data.num_workers=8"] rehearse {"per_class": 1, "steps": 3' in text
     # a rehearsal goes on past a failing notebook and records each one
-    assert [(n.notebook, n.status) for n in summary.notebooks] == [("c_env", "ok"), ("b_fail", "failed"), ("a_params", "ok")]
+    statuses = [(n.notebook, n.status) for n in summary.notebooks]
+    assert statuses == [("c_env", "ok"), ("b_fail", "failed"), ("a_params", "ok")]
     assert summary.status == "failed" and (out / "a_params.ipynb").is_file()
     assert summary.json_path == repo / "results" / "rehearsal" / "other" / "run_summary.json"
     data = json.loads(summary.json_path.read_text())

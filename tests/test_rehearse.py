@@ -64,7 +64,8 @@ def test_a_rehearsal_companion_has_its_own_folders_labels_and_run_settings():
     assert run.results_dir == run.root / "results" / "rehearsal" / "ntu60-xsub"
     assert run.figures_dir == run.root / "figures" / "rehearsal" / "ntu60-xsub"
     assert run.data_label.startswith("REHEARSAL (1 sample(s) per class, 3 steps per run), not a result: NTU RGB+D 60")
-    assert run.provenance()["overrides"] == "train.grad_accum=4" and "overrides" not in open_companion("smoke").provenance()
+    assert run.provenance()["overrides"] == "train.grad_accum=4"
+    assert "overrides" not in open_companion("smoke").provenance()
     cfg = run.experiment("spatial", bones=True)
     assert cfg.train.max_batches == 3 and cfg.train.epochs == 1 and cfg.train.batch_size == 1
     assert cfg.train.grad_accum == 4  # the pipeline's overrides come after the rehearsal's
@@ -77,6 +78,16 @@ def test_a_rehearsal_companion_has_its_own_folders_labels_and_run_settings():
     stamp(fig)
     assert [t.get_text() for t in fig.texts] == [STAMP]
     plt.close(fig)
+
+
+def test_a_profile_without_bones_seeds_lists_its_runs(tmp_path):
+    import dataclasses
+
+    run = open_companion("kinetics-synth")
+    assert run.bones_seeds == ()  # the Kinetics profiles train joints only
+    run = dataclasses.replace(run, runs_dir=tmp_path / "runs")
+    assert run.all_scores() == {} and run.run_table().empty
+    assert run.run_dir("stgcn", True, 0) == tmp_path / "runs" / "stgcn_bones" / "checkpoint"
 
 
 def test_the_table_projects_the_full_profile_from_the_measured_step(tmp_path, monkeypatch):
@@ -98,7 +109,8 @@ def test_the_table_projects_the_full_profile_from_the_measured_step(tmp_path, mo
     table = stream_table(run).set_index("model")
     row = table.loc["S-TR"]
     assert row["seconds per step"] == 32.0 and row["peak memory (GB)"] == 2.7  # 32 samples at 1 s; the larger run
-    assert row["need at its batch (GB)"] == 33.0 and row["fits"].startswith("no: set train.batch_size=16 train.grad_accum=2")
+    assert row["need at its batch (GB)"] == 33.0
+    assert row["fits"].startswith("no: set train.batch_size=16 train.grad_accum=2")
     # 2 runs x 120 epochs x (100 + 50 / 3) samples x 1 s
     assert row["projected hours"] == float(f"{2 * 120 * (100 + 50 / 3) / 3600:.3g}")
     assert table.loc["T-TR", "fits"].startswith("not measured")

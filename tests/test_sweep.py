@@ -46,7 +46,8 @@ def test_a_batch_that_does_not_fit_is_refused_before_training(tmp_path, monkeypa
     runs = [Run(config, seed, ("train.threads=1",)) for seed in (1, 2)]
     monkeypatch.setenv("STTR_MEMORY_LIMIT_GB", "0.05")  # less than a process with torch holds
     with pytest.raises(InsufficientMemory, match=r"tiny.yaml: train.batch_size=8 needs about 2 runs at once x "
-                       r"[0-9.]+ GB of CPU memory .* measured at batches 1 and 2.* of 0.05 GB are available; even a batch"):
+                       r"[0-9.]+ GB of CPU memory .* measured at batches 1 and 2.* of 0.05 GB are available; "
+                       r"even a batch"):
         train_runs(runs, workers=2)
     assert not any((r.out_dir / "last.pt").exists() for r in runs)  # nothing trained
     stored = tmp_path / "runs" / "tiny" / MEMORY_FILE
@@ -64,10 +65,12 @@ def test_a_batch_that_does_not_fit_is_refused_before_training(tmp_path, monkeypa
 def test_a_run_killed_by_the_system_is_named_as_out_of_memory(tmp_path, monkeypatch):
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump(tiny_config(tmp_path / "split", tmp_path / "runs" / "tiny")))
-    hog = "import os, signal; x = bytearray(200_000_000); x[::4096] = b'1' * len(x[::4096]); os.kill(os.getpid(), signal.SIGKILL)"
+    hog = ("import os, signal; x = bytearray(200_000_000); x[::4096] = b'1' * len(x[::4096]); "
+           "os.kill(os.getpid(), signal.SIGKILL)")  # touches 200 MB, then dies as the OOM killer kills
     monkeypatch.setattr(Run, "command", lambda self: [sys.executable, "-c", hog])
     run = Run(config, 1)
-    with pytest.raises(RunFailed, match=r"tiny.yaml seed 1 killed by the system \(SIGKILL\), most likely out of memory: "
+    with pytest.raises(RunFailed, match=r"tiny.yaml seed 1 killed by the system \(SIGKILL\), most likely out of "
+                       r"memory: "
                        r"peak 0.[2-9][0-9] GB of [0-9.]+ GB; lower train.batch_size"):
         train_runs([run], check_memory=False)
     assert json.loads((run.out_dir / PROCESS_FILE).read_text())["returncode"] == -signal.SIGKILL

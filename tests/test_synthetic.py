@@ -193,7 +193,8 @@ def test_coverage_names_put_every_ntu_action_on_both_sides_of_every_benchmark():
     from sttr.data.synthetic.coverage import NTU_MUTUAL, choreography, ntu_names
 
     names = [n for n, _ in ntu_names(120)]
-    assert sorted({n.setup for n in names}) == list(range(1, 33)) and sorted({n.action for n in names}) == list(range(1, 121))
+    assert sorted({n.setup for n in names}) == list(range(1, 33))
+    assert sorted({n.action for n in names}) == list(range(1, 121))
     missing = missing_skeletons("ntu60") | missing_skeletons("ntu120")
     assert not any(n.name in missing for n in names) and len({n.name for n in names}) == 240
     for dataset, benchmarks, classes in (("ntu60", ("xsub", "xview"), 60), ("ntu120", ("xsub", "xset"), 120)):
