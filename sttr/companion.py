@@ -38,6 +38,7 @@ from sttr.paper import GAIN_CLASSES
 from sttr.rehearse import FOLDER as REHEARSAL_FOLDER
 from sttr.rehearse import Rehearsal, overrides_from_env, stamp, subset_split
 from sttr.repo import repo_root
+from sttr.skeleton import NTU, Layout, layout_of_joints
 from sttr.streams import INPUT_TITLES, STREAMS, TITLES, TRAINED
 from sttr.sweep import Run, train_runs
 from sttr.train import BEST_SCORES, LAST_SCORES, METRICS_FILE, read_metrics
@@ -452,6 +453,18 @@ class Companion:
         return pd.concat(frames, ignore_index=True)[["model", "seed", "probe", "max abs logit change", "max abs logit"]]
 
 
+def split_counts(report: dict[str, Any]) -> pd.DataFrame:
+    """Samples per benchmark and split from a prepare report: NTU's ``counts`` are {benchmark: {split: n}},
+    Kinetics-skeleton's {split: n} (one split per clip list, no benchmark)."""
+    rows = []
+    for key, value in report["counts"].items():
+        if isinstance(value, dict):
+            rows += [{"benchmark": key, "split": split, "samples": n} for split, n in value.items()]
+        else:
+            rows.append({"benchmark": "-", "split": key, "samples": value})
+    return pd.DataFrame(rows, columns=["benchmark", "split", "samples"])
+
+
 def _seed_list(value: Any, name: str) -> tuple[int, ...] | None:
     if value is None:
         return None
@@ -520,6 +533,7 @@ class AttentionSample:
     ssa: dict[str, np.ndarray]  # layer -> (M, T', N_h, V, V) of S-TR
     tsa: dict[str, np.ndarray]  # layer -> (M, V, N_h, T', T') of T-TR
     predictions: dict[str, str]  # stream -> predicted class name
+    layout: Layout = NTU  # the skeleton layout of the sample (joint names, hands)
 
     def middle_frame(self) -> np.ndarray:
         """Person 0's joints (V, 3) in the middle of the sequence."""
@@ -553,4 +567,5 @@ def attention_sample(run: Companion, sample: int | None = None) -> AttentionSamp
         ssa=maps["spatial"],
         tsa=maps["temporal"],
         predictions=predictions,
+        layout=layout_of_joints(x.shape[2], "sample"),
     )

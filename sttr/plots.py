@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sttr.skeleton import EDGES, JOINT_NAMES, NUM_JOINTS
+from sttr.skeleton import EDGES, JOINT_NAMES, NUM_JOINTS, layout_of_joints
 
 log = logging.getLogger(__name__)
 
@@ -218,9 +218,11 @@ def _skeleton_frames(xyz) -> np.ndarray:
     return arr
 
 
-def _draw_bones(ax: Axes, joints: np.ndarray, colour: str, label: str | None, alpha: float = 1.0) -> None:
-    """Bones from ``sttr.skeleton.EDGES`` and joint dots for one (V, 2) body."""
-    segments = [(joints[c], joints[p]) for c, p in EDGES]
+def _draw_bones(
+    ax: Axes, joints: np.ndarray, colour: str, label: str | None, alpha: float = 1.0, edges=EDGES
+) -> None:
+    """Bones from ``edges`` (default NTU's, ``sttr.skeleton.EDGES``) and joint dots for one (V, 2) body."""
+    segments = [(joints[c], joints[p]) for c, p in edges]
     ax.add_collection(LineCollection(segments, colors=colour, linewidths=2.0, alpha=alpha, label=label))
     ax.scatter(joints[:, 0], joints[:, 1], s=10, color=colour, alpha=alpha, zorder=3)
 
@@ -320,7 +322,7 @@ def plot_attention_links(
     xyz_frame,
     weights,
     top: int = 10,
-    joint_names: Sequence[str] = JOINT_NAMES,
+    joint_names: Sequence[str] | None = None,
     title: str | None = None,
     ax=None,
     cmap: str = "plasma",
@@ -328,27 +330,29 @@ def plot_attention_links(
 ) -> Figure:
     """The ``top`` strongest SSA links (query joint -> key joint, self-links excluded) drawn on the skeleton.
 
-    ``xyz_frame`` is one frame (V, 3), ``weights`` (V, V) SSA weights (average heads first); a link's
-    colour, width and opacity grow with its weight.
+    ``xyz_frame`` is one frame (V, 3) of NTU's 25 joints or Kinetics' 18 (the layout follows V), ``weights``
+    (V, V) SSA weights (average heads first); a link's colour, width and opacity grow with its weight.
     """
     joints = _as_array(xyz_frame, "xyz_frame")
     w = _as_array(weights, "weights")
-    if joints.shape != (NUM_JOINTS, 3):
-        raise ValueError(f"xyz_frame: expected ({NUM_JOINTS}, 3), got shape {tuple(joints.shape)}")
-    if w.shape != (NUM_JOINTS, NUM_JOINTS):
-        raise ValueError(f"weights: expected ({NUM_JOINTS}, {NUM_JOINTS}), got shape {tuple(w.shape)}")
+    if joints.ndim != 2 or joints.shape[1] != 3:
+        raise ValueError(f"xyz_frame: expected (V, 3), got shape {tuple(joints.shape)}")
+    body = layout_of_joints(joints.shape[0], "xyz_frame")
+    v = body.num_joints
+    if w.shape != (v, v):
+        raise ValueError(f"weights: expected ({v}, {v}), got shape {tuple(w.shape)}")
     if top < 1:
         raise ValueError(f"top: expected a positive number of links, got {top}")
-    names = list(joint_names)
-    off = np.where(np.eye(NUM_JOINTS, dtype=bool), -np.inf, w)  # self-attention has no line to draw
-    order = np.argsort(-off, axis=None, kind="stable")[: min(top, NUM_JOINTS * (NUM_JOINTS - 1))]
+    names = list(body.joint_names if joint_names is None else joint_names)
+    off = np.where(np.eye(v, dtype=bool), -np.inf, w)  # self-attention has no line to draw
+    order = np.argsort(-off, axis=None, kind="stable")[: min(top, v * (v - 1))]
     queries, keys = np.unravel_index(order, w.shape)
     values = w[queries, keys]
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 6.4), layout="constrained")
     fig = ax.figure
     xy = joints[:, list(_plane_axes(plane))]  # (V, 2): projection on the plane
-    _draw_bones(ax, xy, "0.75", label="bones")
+    _draw_bones(ax, xy, "0.75", label="bones", edges=body.edges)
     norm = mpl.colors.Normalize(vmin=float(values.min()), vmax=float(values.max()))
     if norm.vmax <= norm.vmin:
         norm = mpl.colors.Normalize(vmin=norm.vmin - 1e-6, vmax=norm.vmax + 1e-6)

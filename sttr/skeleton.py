@@ -183,6 +183,7 @@ class Layout:
     bone_pairs: tuple[tuple[int, int], ...]  # bone[v1] = joint[v1] - joint[v2]
     center: int
     channels: tuple[str, ...]  # the three input channels of a joint
+    hands: tuple[str, ...] = ()  # the joints that end the arms, by name (what notebook 07 draws TSA for)
 
     @property
     def num_joints(self) -> int:
@@ -207,10 +208,11 @@ class Layout:
         return parents
 
 
-NTU = Layout("ntu", "NTU RGB+D (Kinect v2, 25 joints)", JOINT_NAMES, EDGES, BONE_PAIRS, CENTER_JOINT, ("x", "y", "z"))
+NTU = Layout("ntu", "NTU RGB+D (Kinect v2, 25 joints)", JOINT_NAMES, EDGES, BONE_PAIRS, CENTER_JOINT, ("x", "y", "z"),
+             ("left hand", "right hand"))  # fmt: skip
 KINETICS = Layout(
     "kinetics", "Kinetics-skeleton (OpenPose, 18 joints)", KINETICS_JOINT_NAMES, KINETICS_EDGES,
-    KINETICS_BONE_PAIRS, KINETICS_CENTER_JOINT, ("x", "y", "score"),
+    KINETICS_BONE_PAIRS, KINETICS_CENTER_JOINT, ("x", "y", "score"), ("left wrist", "right wrist"),
 )  # fmt: skip
 LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (NTU, KINETICS)}
 
