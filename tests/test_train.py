@@ -160,7 +160,7 @@ def test_crash_while_saving_keeps_previous_checkpoint(split_dir, tmp_path, monke
     monkeypatch.setattr(torch, "save", real_save)
     ckpt = read_checkpoint(result.last_checkpoint)
     assert ckpt["epoch"] == 1
-    assert not list(result.out_dir.glob("*.tmp"))
+    assert not list(result.out_dir.glob("*.partial"))
 
 
 def test_nan_loss_stops_with_clear_error(tmp_path):

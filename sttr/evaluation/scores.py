@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from sttr.atomic import atomic_write
 from sttr.evaluation.metrics import as_labels, as_scores, per_class_accuracy, topk_accuracy
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,8 @@ def save_scores(
             raise ValueError(f"{path}: {len(class_names)} class names for {scores.shape[1]} classes")
         arrays["class_names"] = np.asarray([str(c) for c in class_names], dtype=np.str_)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    with atomic_write(path) as f:  # a file object: savez adds no ".npz" to the partial name
+        np.savez(f, **arrays)
     return path
 
 
