@@ -402,6 +402,7 @@ class Explorer:
         scene = self.scene(view)
         if self._canvas is None:
             self._canvas = ExplorerCanvas(scene)
+            self._canvas.warm([self.scene(replace(view, unit=u)) for u in self.units])
         buf = io.BytesIO()
         Image.fromarray(self._canvas.update(scene)).save(buf, format="png", compress_level=1)
         return buf.getvalue()

@@ -835,8 +835,15 @@ class ExplorerCanvas:
         self.links.set_yticks([])
         self.tsa_shape: tuple[int, int] | None = None
         self.tsa_bar: Axes | None = None
+        self._backgrounds: dict = {}  # TSA (frames, stride) -> (background pixels, its TSA axes and colour bar)
         self._draw_tsa(scene)
         self._capture()
+
+    def warm(self, scenes) -> None:
+        """Draw the background of every TSA frame count among ``scenes`` once (e.g. one scene per unit), so that
+        a later change of unit only restores pixels."""
+        for scene in scenes:
+            self.update(scene)
 
     def _dynamic(self) -> list:
         """The artists a change can alter; every other pixel comes from the background."""
@@ -846,17 +853,16 @@ class ExplorerCanvas:
         return out + [bar for bar in (self.ssa_bar, self.tsa_bar) if bar is not None]
 
     def _capture(self) -> None:
-        """Draw everything but the dynamic artists and keep those pixels."""
+        """Draw everything but the dynamic artists and keep those pixels (per TSA frame count)."""
         for artist in self._dynamic():
             artist.set_animated(True)
         self.fig.canvas.draw()
         self.background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._backgrounds[self.tsa_shape] = (self.background, self.tsa, self.tsa_bar)
 
     def _draw_tsa(self, scene) -> None:
-        """The TSA panel drawn anew by ``plot_tsa_map`` (its frame count or stride changed), its colour bar too."""
-        if self.tsa_bar is not None:
-            self.tsa_bar.remove()
-        self.tsa.clear()
+        """The TSA panel drawn by ``plot_tsa_map`` into ``self.tsa`` (a fresh axes per frame count), its colour bar
+        too."""
         self.tsa.set_position(self.tsa_box)
         before = set(self.fig.axes)
         if scene.tsa is None:
@@ -907,7 +913,21 @@ class ExplorerCanvas:
         """Redraw what ``scene`` changes; returns the figure's (H, W, 4) uint8 pixels."""
         canvas = self.fig.canvas
         tsa_shape = None if scene.tsa is None else (scene.tsa.shape[0], scene.tsa_stride)
-        if tsa_shape != self.tsa_shape:  # another frame count: new tick labels, a new background
+        if tsa_shape != self.tsa_shape and tsa_shape in self._backgrounds:  # a frame count drawn before
+            for ax in (self.tsa, self.tsa_bar):
+                if ax is not None:
+                    ax.set_visible(False)
+            self.background, self.tsa, self.tsa_bar = self._backgrounds[tsa_shape]
+            for ax in (self.tsa, self.tsa_bar):
+                if ax is not None:
+                    ax.set_visible(True)
+            self.tsa_shape = tsa_shape
+        elif tsa_shape != self.tsa_shape:  # a new frame count: new tick labels, a new background
+            for ax in (self.tsa, self.tsa_bar):
+                if ax is not None:
+                    ax.set_visible(False)
+            self.tsa = self.fig.add_axes(self.tsa_box)
+            self.tsa_bar = None
             self._draw_tsa(scene)
             self._capture()
         canvas.restore_region(self.background)
