@@ -753,12 +753,12 @@ def plot_explorer(scene, fig: Figure | None = None) -> Figure:
     _explorer_links(axes[0], scene)
     if scene.ssa is not None:
         plot_ssa_map(scene.ssa, scene.joint_names, title=scene.ssa_title, ax=axes[1], vmax=scene.ssa_vmax)
-        axes[1].axhline(scene.joint, color="black", lw=0.8, ls=":")
+        axes[1].axhline(scene.joint, color="white", lw=1.0, ls=":")
     else:
         _absent(axes[1], scene.ssa_title)
     if scene.tsa is not None:
         plot_tsa_map(scene.tsa, title=scene.tsa_title, frame_stride=scene.tsa_stride, ax=axes[2], vmax=scene.tsa_vmax)
-        axes[2].axhline(_tsa_row(scene), color="black", lw=0.8, ls=":")
+        axes[2].axhline(_tsa_row(scene), color="white", lw=1.0, ls=":")
     else:
         _absent(axes[2], scene.tsa_title)
     axes[3].axis("off")
@@ -822,7 +822,7 @@ class ExplorerCanvas:
                         title_fontsize=8)  # fmt: skip
         if scene.ssa is not None:
             plot_ssa_map(scene.ssa, scene.joint_names, title=scene.ssa_title, ax=self.ssa, vmax=scene.ssa_vmax)
-            self.ssa.axhline(scene.joint, color="black", lw=0.8, ls=":")
+            self.ssa.axhline(scene.joint, color="white", lw=1.0, ls=":")
             self.ssa_bar = self.fig.axes[-1]
         else:
             _absent(self.ssa, scene.ssa_title)
@@ -870,7 +870,7 @@ class ExplorerCanvas:
             self.tsa_shape, self.tsa_bar = None, None
             return
         plot_tsa_map(scene.tsa, title=scene.tsa_title, frame_stride=scene.tsa_stride, ax=self.tsa, vmax=scene.tsa_vmax)
-        self.tsa.axhline(_tsa_row(scene), color="black", lw=0.8, ls=":")
+        self.tsa.axhline(_tsa_row(scene), color="white", lw=1.0, ls=":")
         self.tsa_bar = next(a for a in self.fig.axes if a not in before)
         self.tsa_shape = (scene.tsa.shape[0], scene.tsa_stride)
 
