@@ -88,13 +88,16 @@ def pipeline_minutes(profile: str, rates: dict[str, dict[str, float]], sizes: di
     """Training wall time (min) of the profile's runs at the two-process rates: every stream's joint and bones
     seeds, each epoch a training pass and (every ``eval_every`` epochs and the last) a validation pass."""
     prof = load_profile(profile)
+    runs = [(stream, prof.config_path(stream, bones), seeds, bones) for stream in STREAMS
+            for bones, seeds in ((False, prof.runs.seeds), (True, prof.runs.bones_seeds))]
+    # the controls beside the stream files, e.g. temporal_relative.yaml (notebook 08), with the joint seeds
+    runs += [(path.stem.split("_")[0], path, prof.runs.seeds, False) for path in sorted(prof.folder.glob("*_relative.yaml"))]
     total = 0.0
-    for stream in STREAMS:
-        for bones, seeds in ((False, prof.runs.seeds), (True, prof.runs.bones_seeds)):
-            tc = load_config(prof.config_path(stream, bones)).train
-            evals = len({e for e in range(1, tc.epochs + 1) if e % tc.eval_every == 0} | {tc.epochs})
-            per_run = tc.epochs * sizes["train"] / rates[stream]["train"] + evals * sizes["val"] / rates[stream]["eval"]
-            total += len(seeds) * per_run * (1.05 if bones else 1.0)  # bones: 6 input channels, a little more
+    for stream, config, seeds, bones in runs:
+        tc = load_config(config).train
+        evals = len({e for e in range(1, tc.epochs + 1) if e % tc.eval_every == 0} | {tc.epochs})
+        per_run = tc.epochs * sizes["train"] / rates[stream]["train"] + evals * sizes["val"] / rates[stream]["eval"]
+        total += len(seeds) * per_run * (1.05 if bones else 1.0)  # bones: 6 input channels, a little more
     return total / 60.0  # the rates are already two processes' sums
 
 
@@ -119,7 +122,8 @@ def main() -> int:
     minutes = pipeline_minutes(args.profile, rates, sizes)
     runs = profile.runs
     print(f"\nestimated training time of the {args.profile} pipeline ({len(runs.seeds)} joint and "
-          f"{len(runs.bones_seeds)} bones seed(s) per stream, 2 processes): {minutes:.1f} min")
+          f"{len(runs.bones_seeds)} bones seed(s) per stream, and the controls beside the stream files, 2 processes): "
+          f"{minutes:.1f} min")
     return 0 if math.isfinite(minutes) else 1
 
 
