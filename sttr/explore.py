@@ -83,8 +83,8 @@ class Scene:
     joint_names: list[str]
     frame: int
     joint: int
-    joints: np.ndarray | None  # (V, 3) person 0 at ``frame``; None when no NTU skeleton can be drawn
-    skeleton_box: np.ndarray | None  # (2, 2): lowest and highest x, z of person 0 over all frames
+    joints: np.ndarray | None  # (V, 3) person 0 at ``frame``; None when the input is bones (nothing to draw)
+    skeleton_box: np.ndarray | None  # (2, 2): lowest and highest coordinates of person 0 on ``plane``, all frames
     ssa: np.ndarray | None  # (V, V) at the unit, head (or mean) and frame
     ssa_vmax: float | None  # shared by every head and frame of the layer
     ssa_title: str
@@ -93,6 +93,7 @@ class Scene:
     tsa_stride: int  # input frames per layer frame
     tsa_title: str
     prediction: list[str]  # lines: the stream, its top-5 with probabilities, the true label
+    plane: str = "xz"  # the skeleton's projection: x-z after NTU's normalisation, x-y for Kinetics' image plane
 
 
 def _unit(layer: str) -> int:
@@ -352,10 +353,12 @@ class Explorer:
         else:
             tsa_title = "TSA: no T-TR loaded"
         joints = box = None
-        if self.layout is NTU and self.models[view.stream].modality != "bone":
+        plane = "xz" if self.layout is NTU else "xy"  # Kinetics-skeleton: (x, y, score) in the image plane
+        if self.models[view.stream].modality != "bone":
             joints = att.x[:3, view.frame, :, 0].T  # (V, 3): person 0's joints, as the model saw them
-            xz = att.x[[0, 2], :, :, 0].reshape(2, -1)  # (2, T*V): x and z of every joint and frame
-            box = np.stack([xz.min(axis=1), xz.max(axis=1)])  # (2, 2): lowest and highest (x, z)
+            axes = ["xyz".index(c) for c in plane]
+            xz = att.x[axes, :, :, 0].reshape(2, -1)  # (2, T*V): both plane coordinates of every joint and frame
+            box = np.stack([xz.min(axis=1), xz.max(axis=1)])  # (2, 2): lowest and highest on the plane
         return Scene(
             title=f"{att.name}" + (f" ({att.note})" if att.note else ""),
             joint_names=names,
@@ -363,6 +366,7 @@ class Explorer:
             joint=view.joint,
             joints=joints,
             skeleton_box=box,
+            plane=plane,
             ssa=ssa,
             ssa_vmax=ssa_vmax,
             ssa_title=ssa_title,

@@ -213,8 +213,7 @@ def _skeleton_frames(xyz) -> np.ndarray:
         arr = arr.transpose(1, 2, 3, 0)  # (T, V, M, 3)
     else:
         raise ValueError(f"xyz: expected (T, V, 3) or (3, T, V, M), got shape {tuple(arr.shape)}")
-    if arr.shape[1] != NUM_JOINTS:
-        raise ValueError(f"xyz: expected {NUM_JOINTS} joints (NTU layout), got {arr.shape[1]}")
+    layout_of_joints(arr.shape[1], "xyz")  # NTU's 25 or Kinetics' 18 joints, else a clear error
     return arr
 
 
@@ -278,7 +277,7 @@ def plot_skeleton(
                 continue
             joints = seq[f, :, m][:, list(axes_idx)]  # (V, 2): projection on the plane
             colour = PERSON_COLOURS[m % len(PERSON_COLOURS)]
-            _draw_bones(a, joints, colour, label=f"person {m + 1}")
+            _draw_bones(a, joints, colour, label=f"person {m + 1}", edges=layout_of_joints(seq.shape[1]).edges)
             drawn.append(joints)
             persons_drawn.add(m)
         a.set_title(f"frame {f}")
@@ -781,13 +780,13 @@ def _tsa_row(scene) -> int:
 def _explorer_links(ax: Axes, scene) -> None:
     """The skeleton panel: strongest SSA links (``plot_attention_links``), the bare skeleton, or why neither."""
     if scene.joints is not None and scene.ssa is not None:
-        plot_attention_links(scene.joints, scene.ssa, top=10, joint_names=scene.joint_names, ax=ax, plane="xz",
+        plot_attention_links(scene.joints, scene.ssa, top=10, joint_names=scene.joint_names, ax=ax, plane=scene.plane,
                              title=f"Strongest SSA links, frame {scene.frame}")  # fmt: skip
     elif scene.joints is not None:
-        plot_skeleton(scene.joints[None], frames=[0], axes=ax, plane="xz")
+        plot_skeleton(scene.joints[None], frames=[0], axes=ax, plane=scene.plane)
         ax.set_title(f"Skeleton, frame {scene.frame}")
     else:
-        _absent(ax, "no NTU skeleton to draw")
+        _absent(ax, "bones input: no skeleton to draw")
 
 
 def _heatmap_limits(w: np.ndarray, vmax: float | None) -> tuple[float, float]:
@@ -882,10 +881,10 @@ class ExplorerCanvas:
             self.bones.set_segments([])
             self.arrows.set_segments([])
             self.queries.set_offsets(np.zeros((0, 2)))
-            self.links.set_title("no NTU skeleton to draw")
+            self.links.set_title("bones input: no skeleton to draw")
             return
-        xy = scene.joints[:, list(_plane_axes("xz"))]  # (V, 2)
-        self.bones.set_segments([(xy[c], xy[p]) for c, p in EDGES])
+        xy = scene.joints[:, list(_plane_axes(scene.plane))]  # (V, 2)
+        self.bones.set_segments([(xy[c], xy[p]) for c, p in layout_of_joints(len(xy)).edges])
         (x0, z0), (x1, z1) = scene.skeleton_box
         centre, half = np.array([(x0 + x1) / 2, (z0 + z1) / 2]), max(x1 - x0, z1 - z0, 1e-3) / 2 * 1.1
         self.links.set_xlim(centre[0] - half, centre[0] + half)

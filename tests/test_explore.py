@@ -228,7 +228,7 @@ def test_authors_kinetics_checkpoint_and_a_clip_file(tmp_path):
     view = explorer.default_view(str(clip))
     assert view.joint == explorer.layout.joint_names.index("right wrist")
     scene = explorer.scene(view)
-    assert scene.ssa.shape == (18, 18) and scene.joints is None and scene.tsa is None
+    assert scene.ssa.shape == (18, 18) and scene.joints.shape == (18, 3) and scene.plane == "xy" and scene.tsa is None
     assert scene.prediction[-1] == "true: unknown (own file)" and scene.title.startswith(clip.name)
     assert explorer.png(view)[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ExploreError, match="no validation split is loaded"):
