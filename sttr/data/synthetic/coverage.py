@@ -16,14 +16,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from sttr.data.kinetics import LabelEntry, clip_folder, format_labels, label_file
 from sttr.data.names import KINETICS_CLASSES, SYNTHETIC_ACTIONS, XSUB120_TRAIN_PERFORMERS, SampleName
-from sttr.data.ntu import encode_skeleton
 from sttr.data.synthetic.actions import INTERACTIONS, perform
-from sttr.data.synthetic.camera import film
-from sttr.data.synthetic.generation import _missing_names
+from sttr.data.synthetic.generation import _missing_names, write_filmed
 from sttr.data.synthetic.kinetics import make_clip
 
 NTU_MUTUAL = frozenset((*range(50, 61), *range(106, 121)))  # NTU's two-person actions
@@ -72,15 +69,8 @@ def generate_ntu_coverage(out_dir: str | Path, classes: int = 120, seed: int = 0
     paths = []
     for name, motion in ntu_names(classes):
         key = (name.performer, name.replication, motion)
-        bodies = perform(seed, *key)
-        lines, fields, lost = film(bodies, seed, key, name.camera, name.replication, name.setup, motion in INTERACTIONS)
-        joints = np.stack(fields, axis=1)  # (T, B, 25, 12), NaN where a body is absent
-        present = ~np.isnan(joints[:, :, 0, 0]) & ~lost[:, None]  # (T, B)
-        ids = np.stack([body_id for body_id, _ in lines], axis=1)  # (T, B)
-        info = np.stack([values for _, values in lines], axis=1)  # (T, B, 9)
-        path = out / f"{name.name}.skeleton"
-        path.write_bytes(encode_skeleton(ids, info, joints, present))
-        paths.append(path)
+        paths.append(write_filmed(out / f"{name.name}.skeleton", perform(seed, *key), seed, key, name.camera,
+                                  name.setup))  # fmt: skip
     return paths
 
 

@@ -56,17 +56,21 @@ def _write_group(args: tuple) -> list[Path]:
     out, seed, (p, r, a), cameras = args
     bodies = perform(seed, p, r, a)
     setup = setup_of(p, r, a)
-    paths = []
-    for c in cameras:
-        lines, fields, lost = film(bodies, seed, (p, r, a), c, r, setup, a in INTERACTIONS)
-        joints = np.stack(fields, axis=1)  # (T, B, 25, 12), NaN where a body is absent
-        present = ~np.isnan(joints[:, :, 0, 0]) & ~lost[:, None]  # (T, B)
-        ids = np.stack([body_id for body_id, _ in lines], axis=1)  # (T, B)
-        info = np.stack([values for _, values in lines], axis=1)  # (T, B, 9)
-        path = out / f"{SampleName(setup, c, p, r, a).name}.skeleton"
-        path.write_bytes(encode_skeleton(ids, info, joints, present))
-        paths.append(path)
-    return paths
+    return [write_filmed(out / f"{SampleName(setup, c, p, r, a).name}.skeleton", bodies, seed, (p, r, a), c, setup)
+            for c in cameras]
+
+
+def write_filmed(path: Path, bodies, seed: int, key: tuple[int, int, int], camera: int, setup: int) -> Path:
+    """Film a performance ``bodies`` (performer, replication, action = ``key``) from ``camera`` and write it as
+    the NTU ``.skeleton`` file ``path``."""
+    _, replication, action = key
+    lines, fields, lost = film(bodies, seed, key, camera, replication, setup, action in INTERACTIONS)
+    joints = np.stack(fields, axis=1)  # (T, B, 25, 12), NaN where a body is absent
+    present = ~np.isnan(joints[:, :, 0, 0]) & ~lost[:, None]  # (T, B)
+    ids = np.stack([body_id for body_id, _ in lines], axis=1)  # (T, B)
+    info = np.stack([values for _, values in lines], axis=1)  # (T, B, 9)
+    path.write_bytes(encode_skeleton(ids, info, joints, present))
+    return path
 
 
 def write_performances(
