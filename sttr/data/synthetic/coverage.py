@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from sttr.data.kinetics import LabelEntry, clip_folder, format_labels, label_file
 from sttr.data.names import KINETICS_CLASSES, SYNTHETIC_ACTIONS, XSUB120_TRAIN_PERFORMERS, SampleName
 from sttr.data.synthetic.actions import INTERACTIONS, perform
