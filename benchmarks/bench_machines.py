@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sttr.companion import open_companion  # noqa: E402
-from sttr.evaluation.claims import claims_table  # noqa: E402
+from sttr.evaluation.claims import ProbeTables, claims_table  # noqa: E402
 from sttr.evaluation.findings import seed_summary  # noqa: E402
+from sttr.evaluation.probes import pair_seeds, probe_seeds  # noqa: E402
 from sttr.evaluation.reproducibility import compare_claims, compare_summaries  # noqa: E402
 from sttr.evaluation.tables import write_table  # noqa: E402
 from sttr.runtime import cpu_isa, cpu_model, tune_cpu_allocator  # noqa: E402
@@ -60,7 +61,12 @@ def retrain(profile: str, setting: str, folder: Path) -> tuple[pd.DataFrame, pd.
         run.train_stream(stream)
     numbers, _ = seed_summary(run.run_table())
     study = run.attention_study("spatial")
-    return numbers, claims_table(run.all_scores(), attention=study.per_seed)
+    probes = None
+    if run.relative_config().is_file():  # the control and the probes of notebook 08, with its defaults
+        run.train_relative()
+        results = run.probe_study(seed=0)
+        probes = ProbeTables(probe_seeds(results), pair_seeds(results), run.order_invariance(samples=16))
+    return numbers, claims_table(run.all_scores(), attention=study.per_seed, probes=probes)
 
 
 def main() -> int:
