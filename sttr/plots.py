@@ -732,7 +732,8 @@ def plot_reversed_pairs(pairs: pd.DataFrame, title: str | None = None) -> Figure
         ax.set_title(label, fontsize="medium")
         ax.set_ylabel("samples of the class (%)")
         ax.set_xlabel("class (its time reversal is the partner class)")
-    axes[0].legend(title="model (mean ± sd over seeds)", fontsize="small")
+    fig.legend(*axes[0].get_legend_handles_labels(), title="model (mean ± sd over seeds)", fontsize="small",
+               loc="outside lower center", ncols=4)  # below the panels: no bar hidden
     fig.suptitle(title or "Actions that are each other's time reversal")
     return fig
 

@@ -101,3 +101,19 @@ def test_probe_findings_join_the_family_as_ours():
     assert ours.loc["relative positions change T-TR's top-1", "verdict"] == NOT_DETECTED  # +1 within the seeds' noise
     without = claims_table(_runs()).set_index("claim")
     assert without.loc["TSA is blind to frame order beyond the layers before it", "verdict"] == NOT_RUN
+
+
+def test_a_size_claim_needs_its_direction_to_survive_holm():
+    from sttr.evaluation.claims import ClaimTest, holm_rows
+    from sttr.evaluation.stats import difference
+
+    a, b = [5.0, 6.5, 7.0, 5.5], [3.0, 3.1, 2.9, 3.2]  # +2.95, unadjusted p about 0.005
+    direction = ClaimTest("A beats B", "", "", "", difference(a, b, paired=True))
+    size = ClaimTest("A beats B by 3 (the size)", "", "", "", difference(a, b, paired=True, null=3.0),
+                     direction="A beats B")
+    noise = [ClaimTest(f"other {i}", "", "", "", difference([1.0, 2.0, 0.0], [1.0, 1.5, 0.5], paired=True))
+             for i in range(12)]  # fmt: skip
+    alone = {r["claim"]: r["verdict"] for r in holm_rows([direction, size])}
+    assert alone == {"A beats B": SUPPORTED, "A beats B by 3 (the size)": SUPPORTED}
+    family = {r["claim"]: r["verdict"] for r in holm_rows([direction, size, *noise])}
+    assert family["A beats B"] == NOT_DETECTED and family["A beats B by 3 (the size)"] == NOT_DETECTED

@@ -195,7 +195,7 @@ def test_probe_figures_tell_models_apart():
     assert "log scale" in ax.get_xlabel() and "(%)" in ax.get_ylabel()
     fig = plot_reversed_pairs(pair_seeds(results))
     assert len(fig.axes) == 2 and all("(%)" in ax.get_ylabel() for ax in fig.axes)
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["T-TR", "T-TR (relative positions)"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["T-TR", "T-TR (relative positions)"]  # below the bars
     with pytest.raises(ValueError, match="no time-reversed pair"):
         plot_reversed_pairs(pair_seeds(results).query("`class` == 'all pairs'"))
     plt.close("all")

@@ -209,7 +209,8 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
 
 def verdict(diff: Difference, p_adjusted: float, paper_sign: int = 1) -> str:
     """supported / contradicted / not detected for a claim that a - b has the sign ``paper_sign`` (or, for a
-    size claim, equals ``diff.null``: supported when the interval holds the paper's value and excludes zero)."""
+    size claim, equals ``diff.null``: supported when the interval holds the paper's value and excludes zero; the
+    claims table also asks that the claim of its direction is supported)."""
     if not math.isfinite(p_adjusted):
         return NOT_DETECTED
     if diff.null != 0.0:
