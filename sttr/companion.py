@@ -370,7 +370,11 @@ class Companion:
 
     def train_relative(self) -> pd.DataFrame:
         """Train T-TR with relative positions with every joints seed of the profile (finished runs are kept), as
-        ``train_stream`` trains T-TR; one row per run: seed, epochs, top-1 of the last epoch (%)."""
+        ``train_stream`` trains T-TR; one row per run: seed, epochs, top-1 of the last epoch (%). Empty where the
+        profile declares no such control (no ``temporal_relative.yaml``)."""
+        if not self.relative_config().is_file():
+            log.info("profile %s declares no T-TR with relative positions", self.profile.name)
+            return pd.DataFrame(columns=["model", "seed", "epochs", "top-1 last (%)"])
         runs = [self.relative_run(seed) for seed in self.seeds]
         train_runs(runs, workers=self.workers)
         rows = []
@@ -383,6 +387,8 @@ class Companion:
 
     def relative_scores(self) -> dict[int, Scores]:
         """Last-epoch validation scores of the T-TR runs with relative positions, by seed (those finished)."""
+        if not self.relative_config().is_file():
+            return {}
         found = {s: self.relative_run(s).out_dir / LAST_SCORES for s in self.seeds}
         return {s: load_scores(p) for s, p in found.items() if p.is_file()}
 

@@ -166,7 +166,7 @@ class Explorer:
                 continue
             datasets[stream] = run.validation_set(models[stream])
             stored = run.scores(stream).get(run.seeds[0] if seed is None else seed)
-            if stored is not None:
+            if stored is not None and len(stored.labels) == len(datasets[stream]):  # a capped evaluation covers less
                 scores[stream] = stored
         if not models:
             raise ExploreError(

@@ -181,6 +181,9 @@ class TypicalPairs:
     distances: dict[str, float]
 
     def sentence(self, layer: str) -> str:
+        if len(self.distances) < 2:
+            kinds = " and ".join(f"{k} {d:.3f}" for k, d in self.distances.items()) or "none"
+            return f"At {layer}, only one kind of pair among these samples (median distance: {kinds})."
         w, b = self.distances["within class"], self.distances["between classes"]
         return (f"At {layer}, the median pair of samples of one class is {w:.3f} apart and the median pair of two "
                 f"classes {b:.3f} (total variation per head and query); between-class pairs are "
@@ -193,6 +196,8 @@ def typical_pairs(study: AttentionStudy, layer: str) -> TypicalPairs:
     pairs = median_pairs(distance_matrix(sig), study.labels)
     maps, titles = [], []
     for kind in ("within class", "between classes"):
+        if kind not in pairs:  # e.g. one sample per class: no pair of one class
+            continue
         i, j, _ = pairs[kind]
         for k in (i, j):
             maps.append(sig[k].mean(axis=0))  # (L, L): mean over heads
