@@ -169,6 +169,12 @@ def claims(results: Path) -> str:
     if len(detect):
         lines.append(f"- The claims not detected could only have been seen with differences of {detect.min():.1f}-"
                      f"{detect.max():.1f} points (80 % power); the paper's differences are 0.4-3.0 points.")
+    machines = _read(results, "bench_machines_verdicts")
+    if machines is not None and len(machines) and set(machines["claim"]) == set(table["claim"]):
+        same = machines["same"].astype(str).eq("True")
+        edge = int(machines["near the edge"].astype(str).eq("True").sum())
+        lines.append(f"- Retrained with another CPU kind's kernels (`benchmarks/bench_machines.py`): {int(same.sum())} "
+                     f"of {len(machines)} verdicts the same; {edge} near the edge of the 5 % threshold.")  # fmt: skip
     return "**Conclusion (claims).**\n\n" + "\n".join(lines)
 
 
