@@ -249,8 +249,9 @@ class Companion:
     def attention_study(self, stream: str, per_class: int = 8, permutations: int = 999) -> AttentionStudy:
         """Measure the attention of every seed of ``stream`` (S-TR: SSA, T-TR: TSA) on ``per_class`` validation
         samples of each class (``sttr.evaluation.attention.study_over_seeds``)."""
-        models = {seed: self.model(stream, seed=seed).model for seed in self.seeds}
-        ds = self.validation_set(self.model(stream, seed=self.seeds[0]))  # every seed is fed as the first was
+        loaded = {seed: self.model(stream, seed=seed) for seed in self.seeds}
+        models = {seed: m.model for seed, m in loaded.items()}
+        ds = self.validation_set(loaded[self.seeds[0]])  # every seed is fed as the first was
         labels = np.asarray(ds.labels)
         chosen = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)])
         xs = np.stack([ds[int(i)][0].numpy() for i in chosen])  # (S, C, T, V, M)

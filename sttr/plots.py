@@ -66,6 +66,13 @@ def _axes_list(ax, n: int, ncols: int, panel: tuple[float, float]) -> tuple[Figu
     return flat[0].figure, flat[:n], False
 
 
+def _heatmap_limits(w: np.ndarray, vmax: float | None) -> tuple[float, float]:
+    """Colour limits of (..., L, L) attention maps: from 0 to ``vmax`` (default: their largest weight), at least
+    a little above uniform attention 1/L, so that uniform stays on the scale."""
+    top = float(w.max()) if vmax is None else float(vmax)
+    return 0.0, max(top, 1.05 / w.shape[-1])
+
+
 def _heatmap_stack(
     w: np.ndarray,
     *,
@@ -89,12 +96,11 @@ def _heatmap_stack(
     outer panels carry tick labels: the panels share their rows and columns."""
     n = w.shape[0]
     fig, axes, created = _axes_list(ax, n, ncols=ncols, panel=panel)
-    top = float(w.max()) if vmax is None else float(vmax)
-    top = max(top, 1.05 * uniform)  # uniform attention stays on the scale
+    low, top = _heatmap_limits(w, vmax)
     columns = max(1, min(ncols, n)) if created else n
     image = None
     for i, (a, m, panel_title) in enumerate(zip(axes, w, panel_titles)):
-        image = a.imshow(m, cmap="viridis", vmin=0.0, vmax=top, interpolation="nearest", aspect="auto")
+        image = a.imshow(m, cmap="viridis", vmin=low, vmax=top, interpolation="nearest", aspect="auto")
         first_column, last_row = i % columns == 0, i >= n - columns
         a.set_xticks(ticks, labels=xticklabels if last_row or not created else [], rotation=90 if rotate_x else 0,
                      fontsize=tick_fontsize)  # fmt: skip
@@ -788,12 +794,6 @@ def _explorer_links(ax: Axes, scene) -> None:
         ax.set_title(f"Skeleton, frame {scene.frame}")
     else:
         _absent(ax, "bones input: no skeleton to draw")
-
-
-def _heatmap_limits(w: np.ndarray, vmax: float | None) -> tuple[float, float]:
-    """The colour limits ``_heatmap_stack`` gives (L, L) maps with ``vmax``: from 0, uniform 1/L on the scale."""
-    top = float(w.max()) if vmax is None else float(vmax)
-    return 0.0, max(top, 1.05 / w.shape[-1])
 
 
 class ExplorerCanvas:

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from sttr import paper
-from sttr.evaluation.findings import Runs, disjoint_pairs, fuse_pairs, spread, stream_runs, top1
+from sttr.evaluation.findings import Runs, correctness, disjoint_pairs, fuse_pairs, spread, stream_runs, top1
 from sttr.evaluation.scores import Scores
 from sttr.evaluation.stats import (
     CONTRADICTED,
@@ -58,11 +58,6 @@ class ClaimTest:
     @property
     def p_value(self) -> float:
         return self.p if self.p is not None else (self.diff.p if self.diff is not None else np.nan)
-
-
-def correctness(scores: Mapping[object, Scores]) -> np.ndarray:
-    """(runs, N) 1 where a run's top-1 prediction is right, in the mapping's order."""
-    return np.stack([(s.scores.argmax(axis=1) == s.labels).astype(np.float64) for s in scores.values()])
 
 
 def _assumptions(runs: Runs) -> tuple[Assumed | None, Assumed | None]:

@@ -54,6 +54,11 @@ def spread(values: Sequence[float]) -> Spread:
     return Spread(tuple(float(v) for v in values))
 
 
+def correctness(scores: Mapping[object, Scores]) -> np.ndarray:
+    """(runs, N) 1 where a run's top-1 prediction is right, in the mapping's order."""
+    return np.stack([(s.scores.argmax(axis=1) == s.labels).astype(np.float64) for s in scores.values()])
+
+
 def top1(scores: Mapping[int, Scores]) -> Spread:
     """Top-1 accuracy (%) of each seed's scores."""
     return spread([100.0 * s.top1() for s in scores.values()])
@@ -142,8 +147,7 @@ def per_class_gains(model: Mapping[int, Scores], baseline: Mapping[int, Scores])
     out["gain sd"] = gains.std(axis=1, ddof=1) if gains.shape[1] > 1 else np.nan
     out["n"] = gains.shape[1]
     first = next(iter(model.values()))
-    right_a = np.stack([s.scores.argmax(axis=1) == s.labels for s in model.values()]).astype(np.float64)
-    right_b = np.stack([s.scores.argmax(axis=1) == s.labels for s in baseline.values()]).astype(np.float64)
+    right_a, right_b = correctness(model), correctness(baseline)  # (runs, N)
     low, high = np.full(len(out), np.nan), np.full(len(out), np.nan)
     for i, label in enumerate(out["label"]):
         idx = np.flatnonzero(first.labels == label)
