@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.data import Subset
 
 from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
@@ -240,6 +241,16 @@ class Companion:
         kw = {"window": loaded.window, "resample": loaded.resample} if loaded.window else {}
         return SkeletonDataset.from_dir(self.profile.split_dir, split="val", modality=loaded.modality, **kw)
 
+    def analysed(self, labels: np.ndarray, per_class: int | None = None) -> np.ndarray:
+        """Indices of the validation samples an analysis reads: the first ``per_class`` of each class (None: all),
+        or a rehearsal's ``analysis`` samples (``Rehearsal.analysed``)."""
+        labels = np.asarray(labels)
+        if self.rehearsal is not None:
+            return np.asarray(self.rehearsal.analysed(labels.tolist()), dtype=np.int64)
+        if per_class is None:
+            return np.arange(len(labels))
+        return np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)])
+
     def correct_samples(self, streams: tuple[str, ...] = ("spatial", "temporal")) -> list[int]:
         """Validation samples that the first seed of every one of ``streams`` classifies correctly."""
         scores = [self.scores(stream)[self.seeds[0]] for stream in streams]
@@ -253,7 +264,7 @@ class Companion:
         models = {seed: m.model for seed, m in loaded.items()}
         ds = self.validation_set(loaded[self.seeds[0]])  # every seed is fed as the first was
         labels = np.asarray(ds.labels)
-        chosen = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)])
+        chosen = self.analysed(labels, per_class)
         xs = np.stack([ds[int(i)][0].numpy() for i in chosen])  # (S, C, T, V, M)
         return study_over_seeds(models, xs, labels[chosen], tuple(ds.class_names), permutations)
 
@@ -369,15 +380,17 @@ class Companion:
             overrides += (f"out_dir={self.runs_dir / config.stem}",)
         return Run(config, seed, overrides)
 
-    def train_relative(self) -> pd.DataFrame:
+    def train_relative(self, beside: Sequence[Callable[[], object]] = ()) -> pd.DataFrame:
         """Train T-TR with relative positions with every joints seed of the profile (finished runs are kept), as
-        ``train_stream`` trains T-TR; one row per run: seed, epochs, top-1 of the last epoch (%). Empty where the
-        profile declares no such control (no ``temporal_relative.yaml``)."""
+        ``train_stream`` trains T-TR, with the in-process jobs ``beside`` in the slots its runs leave idle; one row
+        per run: seed, epochs, top-1 of the last epoch (%). Empty where the profile declares no such control (no
+        ``temporal_relative.yaml``)."""
         if not self.relative_config().is_file():
             log.info("profile %s declares no T-TR with relative positions", self.profile.name)
+            train_runs([], workers=self.workers, beside=beside)
             return pd.DataFrame(columns=["model", "seed", "epochs", "top-1 last (%)"])
         runs = [self.relative_run(seed) for seed in self.seeds]
-        train_runs(runs, workers=self.workers)
+        train_runs(runs, workers=self.workers, beside=beside)
         rows = []
         for run in runs:
             metrics = read_metrics(run.out_dir / METRICS_FILE)
@@ -419,20 +432,36 @@ class Companion:
 
     def probe_study(self, seed: int = 0, blocks: list[int] | None = None) -> dict[str, dict[int, ProbeResult]]:
         """``sttr.evaluation.probes.run_probes`` on the validation split for every model of ``probe_models`` (each
-        fed as it was trained; the random changes drawn from ``seed``, the same for every model), ``workers`` models
-        at a time with ``runs.threads`` torch threads."""
-        jobs = [(title, s, path) for title, paths in self.probe_models().items() for s, path in paths.items()]
+        fed as it was trained; the random changes drawn from ``seed``, the same for every model), ``workers`` at a
+        time with ``runs.threads`` torch threads. T-TR with relative positions is trained first where a run is
+        missing (``train_relative``), the other streams' probes filling the slots its runs leave idle."""
+        found: dict[tuple[str, int], ProbeResult] = {}
+
+        def probe(title: str, run_seed: int, path: Path) -> None:
+            found[(title, run_seed)] = self._probe_checkpoint(path, seed, blocks)
+
+        def jobs(models: dict[str, dict[int, Path]]) -> list[Callable[[], None]]:
+            return [functools.partial(probe, title, s, path) for title, paths in models.items()
+                    for s, path in paths.items()]  # fmt: skip
+
+        with self._torch_threads():
+            streams = {t: paths for t, paths in self.probe_models().items() if t != RELATIVE_TITLE}
+            self.train_relative(beside=jobs(streams))
+            relative = {t: paths for t, paths in self.probe_models().items() if t == RELATIVE_TITLE}
+            train_runs([], workers=self.workers, beside=jobs(relative))
         results: dict[str, dict[int, ProbeResult]] = {}
-        with self._torch_threads(), ThreadPoolExecutor(max(1, self.workers)) as pool:  # torch ops release the GIL
-            done = pool.map(lambda job: self._probe_checkpoint(job[2], seed, blocks), jobs)
-            for (title, run_seed, _), result in zip(jobs, done):
-                results.setdefault(title, {})[run_seed] = result
+        for title, paths in self.probe_models().items():  # streams in the registry's order, seeds ascending
+            results[title] = {s: found[(title, s)] for s in paths}
         return results
 
     def _probe_checkpoint(self, path: Path, seed: int, blocks: list[int] | None) -> ProbeResult:
-        """``run_probes`` of one checkpoint on the validation split, fed as it was trained."""
+        """``run_probes`` of one checkpoint on the validation split (a rehearsal's ``analysed`` samples), fed as it
+        was trained."""
         loaded = load_checkpoint(path)
-        return run_probes(loaded, self.validation_set(loaded), seed=seed, blocks=blocks)
+        ds = self.validation_set(loaded)
+        chosen = self.analysed(ds.labels)
+        data = ds if len(chosen) == len(ds) else Subset(ds, chosen.tolist())
+        return run_probes(loaded, data, seed=seed, blocks=blocks)
 
     def probe_tables(self) -> ProbeTables | None:
         """The per-seed tables notebook 08 saved (``probe_seeds``, ``pair_seeds``, and the order-blind check when

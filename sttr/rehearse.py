@@ -37,14 +37,18 @@ EVAL_COST = 1 / 3  # a validation sample costs about a third of a training sampl
 @dataclass(frozen=True)
 class Rehearsal:
     """How small a rehearsal is: ``per_class`` samples of each class in each split, ``steps`` optimizer steps
-    per run (one epoch), at ``batch`` samples per step (None: 1 on the CPU, the profile's batch on CUDA)."""
+    per run (one epoch), at ``batch`` samples per step (None: 1 on the CPU, the profile's batch on CUDA), and
+    ``analysis`` validation samples (one per class, classes in order) that the attention study and the probes
+    read per model: their code paths at the real shapes, without a forward pass per class at T = 300 for every
+    probe and seed."""
 
     per_class: int = 1
     steps: int = 2
     batch: int | None = None
+    analysis: int = 8
 
     def __post_init__(self) -> None:
-        for name in ("per_class", "steps"):
+        for name in ("per_class", "steps", "analysis"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"rehearsal {name}: expected a positive integer, got {value!r}")
@@ -76,7 +80,15 @@ class Rehearsal:
         return tuple(out)
 
     def describe(self) -> str:
-        return f"{self.per_class} sample(s) per class, {self.steps} steps per run"
+        return f"{self.per_class} sample(s) per class, {self.steps} steps per run, {self.analysis} samples analysed"
+
+    def analysed(self, labels: Sequence[int]) -> list[int]:
+        """The validation samples that the attention study and the probes read: the first sample of each class, in
+        class order, ``analysis`` of them."""
+        firsts = {}
+        for i, label in enumerate(labels):
+            firsts.setdefault(int(label), i)
+        return [firsts[c] for c in sorted(firsts)][: self.analysis]
 
     def profile(self, profile: "Profile", root: Path) -> "Profile":
         """The rehearsal's view of ``profile``: its data and runs under ``rehearsal/`` folders."""

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,32 +166,40 @@ def measure_memory(runs: Sequence[Run]) -> list[MemoryEstimate]:
     return [estimates[key] for key in groups]
 
 
-def train_runs(runs: Sequence[Run], workers: int = 1, check_memory: bool = True) -> list[Run]:
+def train_runs(
+    runs: Sequence[Run], workers: int = 1, check_memory: bool = True, beside: Sequence[Callable[[], object]] = ()
+) -> list[Run]:
     """Train every run that is not complete, ``workers`` processes at a time (give each run ``train.threads``
     in its overrides); returns the runs that were trained. With ``check_memory`` one step of each config is
     measured first and ``InsufficientMemory`` raised (nothing trained) when the runs would not fit. Every run
-    is attempted; failures are raised together at the end."""
+    is attempted; failures are raised together at the end. ``beside``: in-process jobs queued after the runs in
+    the same ``workers`` slots, so a slot the runs leave idle (an odd run out) works on them; their errors are
+    raised after every run and job ended."""
     todo = [run for run in runs if not run.is_complete()]
-    if not todo:
-        return []
     for run in todo:
         if run.is_stale():
             log.warning("%s: its checkpoints hold another config; training it again from the start", run.out_dir)
             shutil.rmtree(run.out_dir)
-    if check_memory:
+    if todo and check_memory:
         at_once = min(max(1, workers), len(todo))
         short = [e for e in measure_memory(todo) if not e.fits(at_once)]
         if short:
             raise InsufficientMemory("\n".join(e.message(at_once) for e in short))
-    log.info("training %d of %d runs, %d at a time", len(todo), len(runs), workers)
+    if todo:
+        log.info("training %d of %d runs, %d at a time", len(todo), len(runs), workers)
     failures: list[str] = []
     with ThreadPoolExecutor(max(1, workers)) as pool:
         futures = [pool.submit(_execute, run) for run in todo]
+        jobs = [pool.submit(job) for job in beside]
         for future in futures:
             try:
                 future.result()
             except (RunFailed, ConfigError, OSError) as err:
                 failures.append(str(err))
+        for job in jobs:
+            job.exception()  # wait for every job before raising
     if failures:
         raise RunFailed(f"{len(failures)} of {len(todo)} runs failed:\n" + "\n\n".join(failures))
+    for job in jobs:
+        job.result()
     return todo

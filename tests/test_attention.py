@@ -165,7 +165,7 @@ def test_attention_measurements_on_constructed_maps():
     between classes only."""
     import numpy as np
 
-    from sttr.evaluation.attention import map_statistics, sample_distances
+    from sttr.evaluation.attention import distance_matrix, map_statistics, sample_distances
 
     uniform = np.full((2, 4, 5, 5), 0.2)
     assert map_statistics(uniform) == {"from uniform": 0.0, "mean row from uniform": 0.0, "query dependence": 0.0}
@@ -176,7 +176,7 @@ def test_attention_measurements_on_constructed_maps():
     columns = np.tile(np.eye(5)[2], (5, 1))  # every query attends to key 2: pure column structure
     assert map_statistics(columns) == {"from uniform": 0.8, "mean row from uniform": 0.8, "query dependence": 0.0}
     maps = np.stack([np.tile(np.eye(5)[c], (5, 1)) for c in (0, 0, 1, 1)])  # (S, L, L): class c attends to key c
-    d = sample_distances(maps, np.array([0, 0, 1, 1]))
+    d = sample_distances(distance_matrix(maps), np.array([0, 0, 1, 1]))
     assert d == {"within class": 0.0, "between classes": 1.0}
 
 

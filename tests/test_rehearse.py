@@ -53,6 +53,8 @@ def test_settings_come_from_the_environment_the_pipeline_sets():
         overrides_from_env({"STTR_OVERRIDES": '{"train.batch_size": 8}'})
     with pytest.raises(ValueError, match="rehearsal steps: expected a positive integer"):
         Rehearsal(steps=0)
+    with pytest.raises(ValueError, match="rehearsal analysis: expected a positive integer"):
+        Rehearsal(analysis=0)
     assert "train.batch_size=1" in Rehearsal().overrides("cpu")
     assert not any(o.startswith("train.batch_size") for o in Rehearsal().overrides("cuda"))  # the profile's batch
 
@@ -63,7 +65,9 @@ def test_a_rehearsal_companion_has_its_own_folders_labels_and_run_settings():
     assert real.results_dir == real.root / "results" / "ntu60-xsub"
     assert run.results_dir == run.root / "results" / "rehearsal" / "ntu60-xsub"
     assert run.figures_dir == run.root / "figures" / "rehearsal" / "ntu60-xsub"
-    assert run.data_label.startswith("REHEARSAL (1 sample(s) per class, 3 steps per run), not a result: NTU RGB+D 60")
+    assert run.data_label.startswith(
+        "REHEARSAL (1 sample(s) per class, 3 steps per run, 8 samples analysed), not a result: NTU RGB+D 60"
+    )
     assert run.provenance()["overrides"] == "train.grad_accum=4"
     assert "overrides" not in open_companion("smoke").provenance()
     cfg = run.experiment("spatial", bones=True)
@@ -78,6 +82,19 @@ def test_a_rehearsal_companion_has_its_own_folders_labels_and_run_settings():
     stamp(fig)
     assert [t.get_text() for t in fig.texts] == [STAMP]
     plt.close(fig)
+
+
+def test_a_rehearsal_analyses_the_first_sample_of_its_first_classes():
+    """The attention study and the probes read one sample of each class, ``analysis`` of them; a real run reads
+    ``per_class`` of each class, or every sample."""
+    labels = np.array([3, 0, 0, 2, 3, 1, 2, 1])
+    assert Rehearsal(analysis=3).analysed(labels.tolist()) == [1, 5, 3]  # classes 0, 1, 2: their first samples
+    assert Rehearsal(analysis=9).analysed(labels.tolist()) == [1, 5, 3, 0]  # fewer classes than asked: all of them
+    rehearsal = open_companion("ntu60-xsub", rehearsal=Rehearsal(analysis=2))
+    assert rehearsal.analysed(labels, per_class=8).tolist() == [1, 5]
+    real = open_companion("smoke")
+    assert real.analysed(labels, per_class=1).tolist() == [1, 5, 3, 0]
+    assert real.analysed(labels).tolist() == list(range(8))
 
 
 def test_a_profile_without_bones_seeds_lists_its_runs(tmp_path):

@@ -31,6 +31,29 @@ def test_runs_train_once_and_are_kept(tmp_path):
     assert longer.is_complete() and not longer.is_stale()
 
 
+def test_jobs_beside_the_runs_fill_the_slot_an_odd_run_leaves_idle(tmp_path):
+    """Three runs on two slots: the job queued beside them starts while the third run still trains, and a failing
+    job is raised only after every run ended."""
+    split = make_split(tmp_path / "split", n_train=16, n_val=8, frames=8)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(tiny_config(split, tmp_path / "runs" / "tiny", epochs=1)))
+    runs = [Run(config, seed, ("train.threads=1",)) for seed in (1, 2, 3)]
+    seen: list[list[bool]] = []
+
+    def job() -> None:
+        seen.append([r.is_complete() for r in runs])
+
+    def broken() -> None:
+        raise ValueError("a probe failed")
+
+    with pytest.raises(ValueError, match="a probe failed"):
+        train_runs(runs, workers=2, check_memory=False, beside=[job, broken])
+    assert all(r.is_complete() for r in runs)  # the failing job did not stop a run
+    assert len(seen) == 1 and seen[0].count(False) >= 1  # the job ran while a run was still training
+    done: list[int] = []
+    assert train_runs(runs, workers=2, beside=[lambda: done.append(1)]) == [] and done == [1]  # nothing to train
+
+
 def test_a_failing_run_is_named_with_its_log(tmp_path):
     config = tmp_path / "broken.yaml"
     config.write_text(yaml.safe_dump(tiny_config(tmp_path / "no-data", tmp_path / "runs" / "broken")))

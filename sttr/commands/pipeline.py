@@ -94,6 +94,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rehearsal: optimizer steps per run (default 2)")  # fmt: skip
     parser.add_argument("--rehearse-batch", type=int, metavar="N",
                         help="rehearsal: samples per step (default: 1 on the CPU, the profile's batch on CUDA)")
+    parser.add_argument("--rehearse-analysis", type=int, default=8, metavar="N",
+                        help="rehearsal: validation samples (one per class) that the attention study and the probes "
+                        "read per model (default 8)")  # fmt: skip
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         rehearsal = None
         if args.rehearse:
             rehearsal = Rehearsal(per_class=args.rehearse_per_class, steps=args.rehearse_steps,
-                                  batch=args.rehearse_batch)  # fmt: skip
+                                  batch=args.rehearse_batch, analysis=args.rehearse_analysis)  # fmt: skip
         summary = run_pipeline(
             args.profile,
             out_dir=args.out,

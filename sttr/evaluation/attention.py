@@ -28,26 +28,38 @@ def attention_maps(model: nn.Module, x: np.ndarray | torch.Tensor) -> dict[str, 
     return {name: w.float().cpu().numpy() for name, w in maps.items()}
 
 
-def _tv_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _tv_rows(p: torch.Tensor, q: torch.Tensor | float) -> torch.Tensor:
     """Total variation distance between attention rows (distributions over the last axis), in [0, 1]."""
-    return 0.5 * np.abs(p - q).sum(axis=-1)
+    return 0.5 * (p - q).abs_().sum(dim=-1)
 
 
-def map_statistics(maps: np.ndarray) -> dict[str, float]:
+@torch.no_grad()
+def map_statistics(maps: np.ndarray | torch.Tensor) -> dict[str, float]:
     """How far maps (..., L, L) (rows = queries, distributions over L keys) are from uniform, how far their mean
     row is (the column structure every query shares), and how much rows depend on the query: mean total
-    variation of each row from 1/L, of the mean row from 1/L, and of each row from the map's mean row."""
-    uniform = np.full(maps.shape[-1], 1.0 / maps.shape[-1])
-    mean_row = maps.mean(axis=-2, keepdims=True)  # (..., 1, L): what a query-independent map would be
+    variation of each row from 1/L, of the mean row from 1/L, and of each row from the map's mean row. Computed
+    where the maps are (a GPU's maps stay on it)."""
+    maps = torch.as_tensor(maps)
+    uniform = 1.0 / maps.shape[-1]
+    mean_row = maps.mean(dim=-2, keepdim=True)  # (..., 1, L): what a query-independent map would be
     return {"from uniform": float(_tv_rows(maps, uniform).mean()),
             "mean row from uniform": float(_tv_rows(mean_row, uniform).mean()),
             "query dependence": float(_tv_rows(maps, mean_row).mean())}  # fmt: skip
 
 
-def distance_matrix(signatures: np.ndarray) -> np.ndarray:
-    """(S, S) mean total variation between the corresponding rows of two samples' map stacks (S, ..., L, L)."""
-    s = signatures.reshape(signatures.shape[0], -1, signatures.shape[-1])  # (S, rows, L)
-    return np.stack([_tv_rows(s, s[i][None]).mean(axis=1) for i in range(len(s))])
+@torch.no_grad()
+def distance_matrix(signatures: np.ndarray | torch.Tensor, chunk: int = 1 << 16) -> np.ndarray:
+    """(S, S) mean total variation between the corresponding rows of two samples' map stacks (S, ..., L, L): half
+    the L1 distance of the flattened stacks over the number of rows, by ``torch.cdist`` on ``chunk`` columns at a
+    time in float64 (float32 sums over the 720,000 weights of a T' = 300 stack drift by 1e-5)."""
+    s = torch.as_tensor(signatures)
+    flat = s.reshape(s.shape[0], -1)  # (S, rows * L)
+    total = torch.zeros(s.shape[0], s.shape[0], dtype=torch.float64, device=s.device)
+    for start in range(0, flat.shape[1], chunk):
+        part = flat[:, start : start + chunk].double()[None]  # (1, S, chunk)
+        total += torch.cdist(part, part, p=1)[0]
+    rows = flat.shape[1] // s.shape[-1]
+    return (total * (0.5 / rows)).cpu().numpy()
 
 
 def class_contrast(distances: np.ndarray, labels: np.ndarray) -> float:
@@ -90,16 +102,13 @@ def median_pairs(distances: np.ndarray, labels: np.ndarray) -> dict[str, tuple[i
     return out
 
 
-def sample_distances(signatures: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Mean distance between the attention of two samples, within a class and between classes.
-
-    ``signatures`` (S, ..., L, L): one map stack per sample (e.g. heads x queries, averaged over frames);
-    the distance of two samples is the mean total variation between their corresponding rows."""
-    d = distance_matrix(signatures)  # (S, S)
+def sample_distances(distances: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Mean distance between the attention of two samples, within a class and between classes, from their (S, S)
+    ``distance_matrix`` (e.g. of heads x queries maps averaged over frames)."""
     same = labels[:, None] == labels[None, :]
-    off = ~np.eye(len(d), dtype=bool)
-    within = d[same & off]
-    between = d[~same]
+    off = ~np.eye(len(distances), dtype=bool)
+    within = distances[same & off]
+    between = distances[~same]
     return {"within class": float(within.mean()) if within.size else float("nan"),
             "between classes": float(between.mean()) if between.size else float("nan")}  # fmt: skip
 
@@ -107,34 +116,35 @@ def sample_distances(signatures: np.ndarray, labels: np.ndarray) -> dict[str, fl
 @torch.no_grad()
 def attention_study(
     model: nn.Module, xs: np.ndarray, labels: np.ndarray, batch: int = 16
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Measure every attention layer of ``model`` on samples ``xs`` (S, C, T, V, M) of classes ``labels``:
     per layer, the distance of its rows from uniform, their query dependence, and the distance between
     samples within a class and between classes (person 0, all heads; maps averaged over frames for the
-    sample comparison). Returns the table and, per layer, the samples' (S, N_h, L, L) frame-averaged maps."""
+    sample comparison). Returns the table and, per layer, the samples' (S, N_h, L, L) frame-averaged maps and
+    their (S, S) ``distance_matrix``. The maps are measured on the model's device."""
     device = next(model.parameters()).device
     model.eval()
     stats: dict[str, list[dict[str, float]]] = {}
-    signatures: dict[str, list[np.ndarray]] = {}
+    signatures: dict[str, list[torch.Tensor]] = {}
     for start in range(0, len(xs), batch):
         x = torch.as_tensor(np.asarray(xs[start : start + batch], dtype=np.float32)).to(device)
         _, maps = model(x, return_attention=True)
         n, m = x.shape[0], x.shape[-1]
         for layer, w in maps.items():
-            w = w.float().cpu().numpy()
-            w = w.reshape(n, m, *w.shape[1:])[:, 0]  # person 0: SSA (n, T', N_h, V, V), TSA (n, V, N_h, T', T')
+            w = w.float().reshape(n, m, *w.shape[1:])[:, 0]  # person 0: SSA (n, T', N_h, V, V), TSA (n, V, N_h, T', T')
             stats.setdefault(layer, []).append({**map_statistics(w), "weight": n})
-            signatures.setdefault(layer, []).append(w.mean(axis=1))  # (n, N_h, L, L): over frames / joints
-    rows = []
-    sig = {layer: np.concatenate(parts) for layer, parts in signatures.items()}
+            signatures.setdefault(layer, []).append(w.mean(dim=1))  # (n, N_h, L, L): over frames / joints
+    rows, sig, distances = [], {}, {}
     for layer, parts in stats.items():
+        stacked = torch.cat(signatures[layer])  # (S, N_h, L, L)
+        sig[layer], distances[layer] = stacked.cpu().numpy(), distance_matrix(stacked)
         total = sum(p["weight"] for p in parts)
-        row = {"layer": layer, "tokens": sig[layer].shape[-1]}
+        row = {"layer": layer, "tokens": stacked.shape[-1]}
         for key in ("from uniform", "mean row from uniform", "query dependence"):
             row[key] = sum(p[key] * p["weight"] for p in parts) / total
-        row.update(sample_distances(sig[layer], np.asarray(labels)))
+        row.update(sample_distances(distances[layer], np.asarray(labels)))
         rows.append(row)
-    return pd.DataFrame(rows), sig
+    return pd.DataFrame(rows), sig, distances
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class AttentionStudy:
     labels: np.ndarray  # (S,) the samples' classes
     class_names: tuple[str, ...]
     signatures: dict[str, np.ndarray]  # the first seed's layer -> (S, N_h, L, L) frame-averaged maps
+    distances: dict[str, np.ndarray]  # the first seed's layer -> (S, S) distance_matrix of its signatures
 
 
 def study_over_seeds(
@@ -158,18 +169,19 @@ def study_over_seeds(
     labels = np.asarray(labels)
     tables, contrast, first = [], [], None
     for seed, model in models.items():
-        table, sig = attention_study(model, xs, labels)
+        table, sig, distances = attention_study(model, xs, labels)
         tables.append(table.assign(seed=seed))
-        distances = np.stack([distance_matrix(m) for m in sig.values()])  # (layers, S, S)
-        observed, null, p = contrast_null(distances, labels, permutations, seed)
+        observed, null, p = contrast_null(np.stack(list(distances.values())), labels, permutations, seed)
         contrast.append({"seed": seed, "between minus within (x 10^-3)": 1e3 * observed,
                          "permuted labels (x 10^-3)": 1e3 * null, "permutation p": p})  # fmt: skip
-        first = sig if first is None else first
+        first = (sig, distances) if first is None else first
     per_seed = pd.concat(tables, ignore_index=True)
     columns = ["from uniform", "mean row from uniform", "query dependence", "within class", "between classes"]
     summary = per_seed.groupby(["layer", "tokens"], sort=False)[columns].agg(["mean", "std"])
     summary.columns = [f"{c} {s}".replace("std", "sd") for c, s in summary.columns]
-    return AttentionStudy(summary.reset_index(), pd.DataFrame(contrast), labels, tuple(class_names), first or {})
+    signatures, distances = first or ({}, {})
+    return AttentionStudy(summary.reset_index(), pd.DataFrame(contrast), labels, tuple(class_names), signatures,
+                          distances)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -193,7 +205,7 @@ class TypicalPairs:
 def typical_pairs(study: AttentionStudy, layer: str) -> TypicalPairs:
     """The median within-class and median between-class pair of ``study``'s samples at ``layer``."""
     sig = study.signatures[layer]  # (S, N_h, L, L)
-    pairs = median_pairs(distance_matrix(sig), study.labels)
+    pairs = median_pairs(study.distances[layer], study.labels)
     maps, titles = [], []
     for kind in ("within class", "between classes"):
         if kind not in pairs:  # e.g. one sample per class: no pair of one class

@@ -258,10 +258,14 @@ def seed_values(table: pd.DataFrame, model: str, column: str, **where: object) -
 def mean_sd(table: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
     """Mean and sample sd over seeds of ``columns``, grouped by ``by`` in order of appearance; cells "m ± sd"
     (just m for one seed)."""
-    out = table.groupby(list(by), sort=False, dropna=False)[list(columns)].agg(lambda s: spread(s.tolist()))
-    for col in columns:
-        out[col] = [f"{s.mean:.1f} ± {s.sd:.1f}" if s.n > 1 else f"{s.mean:.1f}" for s in out[col]]
+    out = table.groupby(list(by), sort=False, dropna=False)[list(columns)].agg(mean_sd_cell)
     return out.reset_index()
+
+
+def mean_sd_cell(values: Sequence[float] | pd.Series) -> str:
+    """"m ± sd" of ``values`` over seeds (sample sd; just m for one seed), one decimal."""
+    s = spread(list(values))
+    return f"{s.mean:.1f} ± {s.sd:.1f}" if s.n > 1 else f"{s.mean:.1f}"
 
 
 def probe_summary(probes: pd.DataFrame) -> pd.DataFrame:
@@ -308,27 +312,27 @@ def conclusions(
     probes: pd.DataFrame, pairs: pd.DataFrame, compare: tuple[str, str] | None = None
 ) -> list[str]:
     """Plain sentences from ``probe_seeds`` and ``pair_seeds``: per model what order and identity changes do to its
-    top-1 and predictions (means over seeds), and, for ``compare`` = (a, b), b - a per seed (``paired_seeds``)."""
+    top-1 and predictions (mean ± sd over seeds), and, for ``compare`` = (a, b), b - a per seed (``paired_seeds``)."""
     lines = []
     for model, rows in probes.groupby("model", sort=False):
-        mean = rows.groupby("probe", sort=False)[[TOP1, CHANGED]].mean()
-        base = mean.loc[ORIGINAL, TOP1]
-        rev, perm, mir = mean.loc[REVERSED], mean.loc[PERMUTED], mean.loc[MIRRORED]
-        full = mean.loc[block_name(int(rows["block"].max()))]
+        cell = rows.groupby("probe", sort=False)[[TOP1, CHANGED]].agg(mean_sd_cell)  # "m ± sd" over seeds
+        base = cell.loc[ORIGINAL, TOP1]
+        rev, perm, mir = cell.loc[REVERSED], cell.loc[PERMUTED], cell.loc[MIRRORED]
+        full = cell.loc[block_name(int(rows["block"].max()))]
         lines.append(
-            f"{model}: top-1 {base:.1f}% on the original; reversing time changes {rev[CHANGED]:.1f}% of its "
-            f"predictions (top-1 {rev[TOP1]:.1f}%), shuffling every frame {full[CHANGED]:.1f}% "
-            f"(top-1 {full[TOP1]:.1f}%); "
-            f"relabelling the joints at random changes {perm[CHANGED]:.1f}% (top-1 {perm[TOP1]:.1f}%), "
-            f"swapping left and right {mir[CHANGED]:.1f}% (top-1 {mir[TOP1]:.1f}%)."
+            f"{model}: top-1 {base}% on the original; reversing time changes {rev[CHANGED]}% of its "
+            f"predictions (top-1 {rev[TOP1]}%), shuffling every frame {full[CHANGED]}% (top-1 {full[TOP1]}%); "
+            f"relabelling the joints at random changes {perm[CHANGED]}% (top-1 {perm[TOP1]}%), "
+            f"swapping left and right {mir[CHANGED]}% (top-1 {mir[TOP1]}%)."
         )
         if not pairs.empty and model in set(pairs["model"]):
             pooled = pairs[(pairs["model"] == model) & (pairs["class"] == "all pairs")]
-            acc, partner = pooled["reversed: accuracy (%)"].mean(), pooled["reversed: predicted as partner (%)"].mean()
-            verb = "tells the reversed pairs apart" if partner > acc else "does not tell the reversed pairs apart"
+            acc, partner = pooled["reversed: accuracy (%)"], pooled["reversed: predicted as partner (%)"]
+            tells = partner.mean() > acc.mean()
+            verb = "tells the reversed pairs apart" if tells else "does not tell the reversed pairs apart"
             lines.append(
                 f"  On the time-reversed pairs it {verb}: a reversed sample is predicted as the partner class "
-                f"{partner:.1f}% of the time and as its own class {acc:.1f}%."
+                f"{mean_sd_cell(partner)}% of the time and as its own class {mean_sd_cell(acc)}%."
             )
     if compare is not None and {*compare} <= set(probes["model"]):
         paired = paired_seeds(probes, pairs, *compare)
