@@ -13,7 +13,9 @@ import dataclasses
 import functools
 import json
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -433,18 +435,20 @@ class Companion:
     def probe_study(self, seed: int = 0, blocks: list[int] | None = None) -> dict[str, dict[int, ProbeResult]]:
         """``sttr.evaluation.probes.run_probes`` on the validation split for every model of ``probe_models`` (each
         fed as it was trained; the random changes drawn from ``seed``, the same for every model), ``workers`` at a
-        time with ``runs.threads`` torch threads. T-TR with relative positions is trained first where a run is
-        missing (``train_relative``), the other streams' probes filling the slots its runs leave idle."""
+        time with ``runs.threads`` torch threads, each in a worker process (the forward passes of small models hold
+        the GIL: threads would queue). T-TR with relative positions is trained first where a run is missing
+        (``train_relative``), the other streams' probes filling the slots its runs leave idle."""
         found: dict[tuple[str, int], ProbeResult] = {}
+        procs = ProcessPoolExecutor(max(1, self.workers), mp_context=multiprocessing.get_context("spawn"))
 
         def probe(title: str, run_seed: int, path: Path) -> None:
-            found[(title, run_seed)] = self._probe_checkpoint(path, seed, blocks)
+            found[(title, run_seed)] = procs.submit(_probe_worker, self, path, seed, blocks).result()
 
         def jobs(models: dict[str, dict[int, Path]]) -> list[Callable[[], None]]:
             return [functools.partial(probe, title, s, path) for title, paths in models.items()
                     for s, path in paths.items()]  # fmt: skip
 
-        with self._torch_threads():
+        with procs, self._torch_threads():
             streams = {t: paths for t, paths in self.probe_models().items() if t != RELATIVE_TITLE}
             self.train_relative(beside=jobs(streams))
             relative = {t: paths for t, paths in self.probe_models().items() if t == RELATIVE_TITLE}
@@ -508,6 +512,12 @@ def _seed_list(value: Any, name: str) -> tuple[int, ...] | None:
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
         raise ValueError(f"{name}: expected positive integer seeds, got {value!r}")
     return tuple(values)
+
+
+def _probe_worker(run: Companion, path: Path, seed: int, blocks: list[int] | None) -> ProbeResult:
+    """``Companion._probe_checkpoint`` in a worker process, with the torch threads of the profile's runs."""
+    with run._torch_threads():
+        return run._probe_checkpoint(path, seed, blocks)
 
 
 def open_companion(

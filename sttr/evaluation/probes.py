@@ -187,7 +187,7 @@ class ProbeResult:
 
 @torch.no_grad()
 def run_probes(
-    loaded: LoadedModel, dataset, seed: int = 0, blocks: Sequence[int] | None = None, batch_size: int = 64
+    loaded: LoadedModel, dataset, seed: int = 0, blocks: Sequence[int] | None = None, batch_size: int = 8
 ) -> ProbeResult:
     """Feed every sample of ``dataset`` (items (x (C, T, V, M), label, index), as ``loaded`` was trained) through
     ``loaded`` under every probe. The random changes are drawn from ``seed`` in dataset order, so every model sees
