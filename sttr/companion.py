@@ -27,7 +27,7 @@ from torch.utils.data import Subset
 
 from sttr.checkpoint import LoadedModel, load_checkpoint
 from sttr.data.dataset import SkeletonDataset
-from sttr.data.names import DATASET_TITLES
+from sttr.data.registry import REGISTRY
 from sttr.evaluation.attention import AttentionStudy, attention_maps, study_over_seeds
 from sttr.evaluation.claims import ProbeTables
 from sttr.evaluation.findings import Runs
@@ -93,7 +93,7 @@ class Companion:
     @property
     def data_label(self) -> str:
         """What every table and figure names as its data, e.g. ``NTU RGB+D 60, X-Sub split``."""
-        dataset = DATASET_TITLES[self.profile.dataset]
+        dataset = REGISTRY[self.profile.dataset].title
         rehearsal = f"REHEARSAL ({self.rehearsal.describe()}), not a result: " if self.rehearsal else ""
         if not self.profile.benchmark:
             return f"{rehearsal}{dataset}, validation split"

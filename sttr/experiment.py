@@ -22,8 +22,7 @@ import numpy as np
 import yaml
 
 from sttr.data.formats import LABEL_NAMES, read_label_names, read_labels
-from sttr.data.names import DATASETS, KINETICS_DATASETS, dataset_layout, num_classes
-from sttr.data.registry import REGISTRY, split_files
+from sttr.data.registry import REGISTRY, dataset, split_files
 from sttr.models import ModelConfig
 from sttr.models.config import STREAMS
 from sttr import paper
@@ -459,7 +458,7 @@ class Profile:
             "out_dir": str(self.runs_dir / stem),
             "data": {"dir": str(self.split_dir)},
             "model": {
-                "preset": "paper", "num_classes": num_classes(self.dataset), "graph": dataset_layout(self.dataset)
+                "preset": "paper", "num_classes": dataset(self.dataset).classes, "graph": dataset(self.dataset).layout
             },
             "train": {},
         }
@@ -489,11 +488,12 @@ def load_profile(name: str, folder: Path | None = None) -> Profile:
         raise ConfigError(f"profile {name!r}: {path} not found; available: {list_profiles(base)}")
     d = _read_yaml(path)
     _check_keys(d, PROFILE_KEYS, "", str(path))
-    if d.get("dataset") not in DATASETS:
-        raise ConfigError(f"{path}: dataset: expected one of {list(DATASETS)}, got {d.get('dataset')!r}")
-    if d["dataset"] in KINETICS_DATASETS and d.get("benchmark"):
+    if d.get("dataset") not in REGISTRY:
+        raise ConfigError(f"{path}: dataset: expected one of {list(REGISTRY)}, got {d.get('dataset')!r}")
+    entry = REGISTRY[d["dataset"]]
+    if not entry.benchmarks and d.get("benchmark"):
         raise ConfigError(
-            f"{path}: benchmark: Kinetics-skeleton has one train/val split and no benchmark; remove the key "
+            f"{path}: benchmark: {entry.title} has one train/val split and no benchmark; remove the key "
             f"(the split is prepared_dir itself), got {d['benchmark']!r}"
         )
     root = _root_of(path.parent)

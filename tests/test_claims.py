@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sttr.data.names import class_names
+from sttr.data.registry import dataset
 from sttr.evaluation.claims import (
     COLUMNS,
     CONTRADICTED,
@@ -17,7 +17,7 @@ from sttr.evaluation.claims import (
 )
 from sttr.evaluation.scores import Scores
 
-NAMES = class_names("synthetic")  # the 14 classes, the paper's named ones among them
+NAMES = dataset("synthetic").class_names()  # the 14 classes, the paper's named ones among them
 
 
 def runs_with(accuracy: float, seed: int, n: int = 280, absent: tuple[int, ...] = ()) -> Scores:

@@ -217,9 +217,10 @@ def test_synthetic_same_seed_same_bytes(synthetic: Path, tmp_path: Path) -> None
 
 
 def test_synthetic_is_labelled_synthetic(synthetic: Path) -> None:
-    from sttr.data.names import XSUB60_TRAIN_PERFORMERS, class_names
+    from sttr.data.names import XSUB60_TRAIN_PERFORMERS
+    from sttr.data.registry import dataset
 
-    names = class_names("synthetic")
+    names = dataset("synthetic").class_names()
     for split in ("train", "val"):
         labels = json.loads((synthetic / f"kinetics_{split}_label.json").read_text())
         files = sorted(p.name[:-5] for p in (synthetic / f"kinetics_{split}").iterdir())

@@ -12,8 +12,9 @@ import pytest
 
 from sttr.__main__ import main
 from sttr.data import synthetic as syn
-from sttr.data.names import MAX_FRAMES, SampleName, class_names
+from sttr.data.names import MAX_FRAMES, SampleName
 from sttr.data.ntu import read_skeleton
+from sttr.data.registry import dataset
 from sttr.data.synthetic import actions, generation
 from sttr.data.synthetic.body import Body, Scene, make_performer, rng_for
 
@@ -62,7 +63,7 @@ def test_classes_are_ntu_actions() -> None:
     assert list(syn.SYNTHETIC_ACTIONS) == sorted(syn.SYNTHETIC_ACTIONS)
     tsv = resources.files("sttr.data").joinpath("resources/ntu120_actions.tsv").read_text(encoding="utf-8")
     names = dict(line.split("\t") for line in tsv.splitlines() if line.strip())
-    assert class_names("synthetic") == [names[str(a)] for a in syn.SYNTHETIC_ACTIONS]
+    assert dataset("synthetic").class_names() == [names[str(a)] for a in syn.SYNTHETIC_ACTIONS]
     assert set(table["claim"]) == {"far joints", "order in time", "interaction"}
     assert table.loc[table["bodies"] == 2, "number"].tolist() == sorted(syn.INTERACTIONS)
 
@@ -189,20 +190,20 @@ def test_cli_writes_files(tmp_path: Path, capsys) -> None:
 
 
 def test_coverage_names_put_every_ntu_action_on_both_sides_of_every_benchmark():
-    from sttr.data.names import in_dataset, is_training, missing_skeletons
     from sttr.data.synthetic.coverage import NTU_MUTUAL, choreography, ntu_names
 
     names = [n for n, _ in ntu_names(120)]
     assert sorted({n.setup for n in names}) == list(range(1, 33))
     assert sorted({n.action for n in names}) == list(range(1, 121))
-    missing = missing_skeletons("ntu60") | missing_skeletons("ntu120")
+    missing = dataset("ntu60").missing_skeletons() | dataset("ntu120").missing_skeletons()
     assert not any(n.name in missing for n in names) and len({n.name for n in names}) == 240
-    for dataset, benchmarks, classes in (("ntu60", ("xsub", "xview"), 60), ("ntu120", ("xsub", "xset"), 120)):
-        kept = [n for n in names if in_dataset(n, dataset)]
+    for name, benchmarks, classes in (("ntu60", ("xsub", "xview"), 60), ("ntu120", ("xsub", "xset"), 120)):
+        entry = dataset(name)
+        kept = [n for n in names if entry.in_dataset(n)]
         for benchmark in benchmarks:
             for side in (True, False):
-                actions_ = {n.action for n in kept if is_training(n, dataset, benchmark) == side}
-                assert actions_ == set(range(1, classes + 1)), (dataset, benchmark, side)
+                actions_ = {n.action for n in kept if entry.is_training(n, benchmark) == side}
+                assert actions_ == set(range(1, classes + 1)), (name, benchmark, side)
     assert all((choreography(a) in actions.INTERACTIONS) == (a in NTU_MUTUAL) for a in range(1, 121))
 
 

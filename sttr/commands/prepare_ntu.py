@@ -13,18 +13,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sttr.data.names import BENCHMARKS, NTU_DATASETS
 from sttr.data.prepare import PrepareError, prepare_ntu
+from sttr.data.registry import NTU_READER, REGISTRY, read_by
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``prepare-ntu``."""
     parser.add_argument("raw_dir", metavar="RAW_DIR", help="folder with the .skeleton files (searched recursively)")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="output folder")
-    parser.add_argument("--dataset", choices=NTU_DATASETS, default="ntu60", help="dataset (default: ntu60)")
+    parser.add_argument("--dataset", choices=read_by(NTU_READER), default="ntu60", help="dataset (default: ntu60)")
     parser.add_argument(
-        "--benchmark", action="append", choices=sorted({b for _, b in BENCHMARKS}), dest="benchmarks",
-        help="benchmark to write; repeat for several (default: xsub)",
+        "--benchmark", action="append", dest="benchmarks", help="benchmark to write; repeat for several (default: xsub)",
+        choices=sorted({b for d in REGISTRY.values() for b in d.benchmarks}),
     )  # fmt: skip
     parser.add_argument("--bones", action="store_true", help="also write {train,val}_data_bone.npy")
     parser.add_argument(

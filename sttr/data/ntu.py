@@ -1,4 +1,5 @@
-"""The NTU RGB+D ``.skeleton`` text format: its reader and its writer (sample names and splits: ``names.py``).
+"""The NTU RGB+D ``.skeleton`` text format: its reader and its writer (sample names: ``names.py``; splits:
+``registry.py``).
 
 The format (Shahroudy et al., CVPR 2016): a frame count; per frame a body count; per body a line of 10
 ``BODY_FIELDS``, the joint count (25) and 25 lines of 12 ``JOINT_FIELDS``. The reader walks the counts in

@@ -18,19 +18,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from sttr.data.formats import StagedArray, clean_partials, save_array, write_json, write_label_names, write_labels
-from sttr.data.names import (
-    BENCHMARKS,
-    NTU_DATASETS,
-    MAX_FRAMES,
-    class_names,
-    in_dataset,
-    is_training,
-    label_of,
-    missing_skeletons,
-    parse_name,
-)
+from sttr.data.names import MAX_FRAMES, parse_name
 from sttr.data.ntu import SkeletonFormatError, read_skeleton
 from sttr.data.preprocess import joints_and_bones, skeleton_to_input_and_length
+from sttr.data.registry import NTU_READER, REGISTRY, read_by
 from sttr.skeleton import NUM_JOINTS
 
 log = logging.getLogger(__name__)
@@ -139,15 +130,15 @@ def prepare_ntu(
     ``keep_missing``. With ``strict``, any skipped file raises ``PrepareError`` and no arrays are kept.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    if dataset not in NTU_DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {NTU_DATASETS}")
+    if dataset not in REGISTRY or not REGISTRY[dataset].ntu_format:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {read_by(NTU_READER)}")
+    entry = REGISTRY[dataset]
     benchmarks = list(dict.fromkeys(benchmarks))
     if not benchmarks:
         raise ValueError("no benchmark given; expected e.g. xsub")
     for b in benchmarks:
-        if (dataset, b) not in BENCHMARKS:
-            known = sorted(bb for d, bb in BENCHMARKS if d == dataset)
-            raise ValueError(f"unknown benchmark {b!r} for dataset {dataset!r}; expected one of {known}")
+        entry.benchmark(b)  # a ValueError names the dataset's benchmarks
+    missing = frozenset() if keep_missing else entry.missing_skeletons()
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"{raw_dir}: raw skeleton folder not found")
     workers = (os.cpu_count() or 1) if workers is None else max(1, workers)
@@ -163,11 +154,11 @@ def prepare_ntu(
             skipped.append({"file": path.name, "reason": str(err)})
             continue
         name = sample.name
-        if not in_dataset(sample, dataset):
+        if not entry.in_dataset(sample):
             not_in_dataset += 1
         elif name in by_name:
             skipped.append({"file": str(path), "reason": f"duplicate of {by_name[name]}"})
-        elif not keep_missing and name in missing_skeletons(dataset):
+        elif name in missing:
             excluded_missing.append(name)
         else:
             by_name[name] = path
@@ -180,7 +171,7 @@ def prepare_ntu(
     clean_partials([out_dir, *folders])
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
-    train_of = {b: [is_training(n, dataset, b) for n in names] for b in benchmarks}
+    train_of = {b: [entry.is_training(n, b) for n in names] for b in benchmarks}
     kinds = output_kinds(bones, joint_bones)
     outputs: dict[tuple[str, str, str], StagedArray] = {}
     kept: dict[tuple[str, str], list[int]] = {(b, s): [] for b in benchmarks for s in SPLITS}
@@ -218,7 +209,7 @@ def prepare_ntu(
         "dataset": dataset,
         "benchmarks": benchmarks,
         "raw_dir": str(raw_dir),
-        "num_classes": len(class_names(dataset)),
+        "num_classes": entry.classes,
         "files_used": sum(len(kept[benchmarks[0], s]) for s in SPLITS),
         "excluded_missing_skeletons": excluded_missing,
         "excluded_not_in_dataset": not_in_dataset,
@@ -237,8 +228,8 @@ def prepare_ntu(
         for split in SPLITS:
             rows = kept[b, split]
             publish_split(out_dir / b, split, {k: outputs[b, split, k] for k in kinds}, [names[i] for i in rows],
-                          [label_of(names[i], dataset) for i in rows], lengths[b, split])  # fmt: skip
-        write_label_names(out_dir / b, class_names(dataset))
+                          [entry.label_of(names[i]) for i in rows], lengths[b, split])  # fmt: skip
+        write_label_names(out_dir / b, entry.class_names())
     write_json(out_dir / "prepare_report.json", report)
     log.info("prepared %s: %s; %d file(s) skipped", dataset, report["counts"], len(skipped))
     return report

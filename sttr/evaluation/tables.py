@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sttr.data.names import DATASET_TITLES, KINETICS_DATASETS
+from sttr.data.registry import KINETICS_READER, dataset, read_by
 from sttr.evaluation.scores import Scores
 from sttr.streams import INPUT_TITLES
 from sttr.streams import TITLES as STREAM_TITLES
@@ -68,10 +68,10 @@ def kinetics_table(profile: Profile, runs: Mapping[tuple[str, bool], Scores | Ma
     ``runs`` maps (stream, bones) to the validation scores of one run (e.g. an evaluated checkpoint) or to
     those of several seeds ``{seed: Scores}``; stream is "stgcn", "spatial", "temporal" or "fused" (ST-TR).
     """
-    if profile.dataset not in KINETICS_DATASETS:
+    if dataset(profile.dataset).reader != KINETICS_READER:
         raise ValueError(
             f"profile {profile.name}: dataset {profile.dataset!r} is not Kinetics-skeleton "
-            f"({', '.join(KINETICS_DATASETS)}); its paper numbers are in the profile's paper section"
+            f"({', '.join(read_by(KINETICS_READER))}); its paper numbers are in the profile's paper section"
         )
     rows = []
     order = list(STREAM_TITLES)
@@ -90,7 +90,7 @@ def kinetics_table(profile: Profile, runs: Mapping[tuple[str, bool], Scores | Ma
     columns = ["model", "input", "seed", "samples", "top-1 (%)", "top-5 (%)", "paper (ICPR 2020)"]
     df = pd.DataFrame(rows, columns=columns)
     df.attrs["caption"] = (
-        f"Top-1 / top-5 accuracy (%) on {DATASET_TITLES[profile.dataset]}, validation split, profile "
+        f"Top-1 / top-5 accuracy (%) on {dataset(profile.dataset).title}, validation split, profile "
         f"{profile.name}; {NO_KINETICS_NUMBERS}, so there is nothing of theirs to compare with"
     )
     return df

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sttr.data.names import MAX_FRAMES, SYNTHETIC_ACTIONS, class_names
+from sttr.data.names import MAX_FRAMES, SYNTHETIC_ACTIONS
+from sttr.data.registry import dataset
 from sttr.data.synthetic.body import (
     FPS,
     SIDES,
@@ -252,7 +253,7 @@ if set(_ACTIONS) != set(SYNTHETIC_ACTIONS):
 
 def time_reversed_class_names() -> list[tuple[str, str]]:
     """The class names of the pairs of actions that are each other's time reversal (same poses, reversed)."""
-    names = dict(zip(SYNTHETIC_ACTIONS, class_names("synthetic")))
+    names = dict(zip(SYNTHETIC_ACTIONS, dataset("synthetic").class_names()))
     return [(names[a], names[b]) for a, b in TIME_REVERSED_PAIRS]
 
 
@@ -261,7 +262,7 @@ def describe_classes() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "number": list(SYNTHETIC_ACTIONS),
-            "name": class_names("synthetic"),
+            "name": dataset("synthetic").class_names(),
             "bodies": [2 if a in INTERACTIONS else 1 for a in SYNTHETIC_ACTIONS],
             "motion": [_ACTIONS[a][1] for a in SYNTHETIC_ACTIONS],
             "claim": [_ACTIONS[a][2] for a in SYNTHETIC_ACTIONS],

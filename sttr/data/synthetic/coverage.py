@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sttr.data.kinetics import LabelEntry, clip_folder, format_labels, label_file
-from sttr.data.names import KINETICS_CLASSES, SYNTHETIC_ACTIONS, XSUB120_TRAIN_PERFORMERS, SampleName
+from sttr.data.names import SYNTHETIC_ACTIONS, XSUB120_TRAIN_PERFORMERS, SampleName
+from sttr.data.registry import dataset
 from sttr.data.synthetic.actions import INTERACTIONS, perform
 from sttr.data.synthetic.generation import _missing_names, write_filmed
 from sttr.data.synthetic.kinetics import make_clip
@@ -73,7 +74,9 @@ def generate_ntu_coverage(out_dir: str | Path, classes: int = 120, seed: int = 0
     return paths
 
 
-def generate_kinetics_coverage(out_dir: str | Path, classes: int = KINETICS_CLASSES, seed: int = 0) -> dict[str, int]:
+def generate_kinetics_coverage(
+    out_dir: str | Path, classes: int = dataset("kinetics").classes, seed: int = 0
+) -> dict[str, int]:
     """Write one training and one validation clip per label index (``classes``, default Kinetics-400's 400) with
     their label files into ``out_dir``; returns the clips per split."""
     out = Path(out_dir)

@@ -12,8 +12,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from sttr.data.names import SYNTHETIC_ACTIONS, SampleName, missing_skeletons
+from sttr.data.names import SYNTHETIC_ACTIONS, SampleName
 from sttr.data.ntu import encode_skeleton
+from sttr.data.registry import dataset
 from sttr.data.synthetic.actions import INTERACTIONS, perform
 from sttr.data.synthetic.camera import CAMERA_AZIMUTH, film
 
@@ -25,7 +26,7 @@ NUM_SETUPS = 17
 @lru_cache(maxsize=1)
 def _missing_names() -> frozenset[str]:
     """Every name on the NTU-60 and NTU-120 missing-skeleton lists: the generator never writes one."""
-    return missing_skeletons("ntu60") | missing_skeletons("ntu120")
+    return dataset("ntu60").missing_skeletons() | dataset("ntu120").missing_skeletons()
 
 
 def setup_of(performer: int, replication: int, action: int) -> int:

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from sttr.data.kinetics import NUM_JOINTS, LabelEntry, clip_folder, format_clip, format_labels, label_file
-from sttr.data.names import SYNTHETIC_ACTIONS, XSUB60_TRAIN_PERFORMERS, class_names
+from sttr.data.names import SYNTHETIC_ACTIONS, XSUB60_TRAIN_PERFORMERS
+from sttr.data.registry import dataset
 from sttr.data.synthetic.actions import INTERACTIONS, perform
 from sttr.data.synthetic.camera import film
 from sttr.data.synthetic.generation import setup_of, write_performances
@@ -221,7 +222,7 @@ def make_clip(
     p, c, r, a = key
     if label is None:
         index = SYNTHETIC_ACTIONS.index(a)
-        name = class_names("synthetic-kinetics")[index]
+        name = dataset("synthetic-kinetics").class_names()[index]
     else:
         name, index = label
     rng = np.random.default_rng(np.random.SeedSequence([seed, 102, p, r, a, c]))
