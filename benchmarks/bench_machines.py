@@ -63,8 +63,7 @@ def retrain(profile: str, setting: str, folder: Path) -> tuple[pd.DataFrame, pd.
     study = run.attention_study("spatial")
     probes = None
     if run.relative_config().is_file():  # the control and the probes of notebook 08, with its defaults
-        run.train_relative()
-        results = run.probe_study(seed=0)
+        results = run.probe_study(seed=0)  # trains the control first
         probes = ProbeTables(probe_seeds(results), pair_seeds(results), run.order_invariance(samples=16))
     return numbers, claims_table(run.all_scores(), attention=study.per_seed, probes=probes)
 

@@ -3,7 +3,8 @@
 ``run_pipeline("mini")`` executes ``notebooks/00_model_anatomy ... 10_attention_explorer`` with the profile
 injected, writes the executed copies (``notebooks/`` for ``mini``, ``runs/<profile>/notebooks/`` for the
 others, so profiles never overwrite each other), strips run-varying metadata for stable diffs, and writes
-``results/<profile>/run_summary.json`` and ``.md``. A failing cell stops the run with ``PipelineError``.
+``results/<profile>/run_summary.json`` and ``.md`` (``run_summary_partial`` for a run of some notebooks, which
+leaves the full run's summary as it was). A failing cell stops the run with ``PipelineError``.
 
 Dotted overrides (``train.batch_size=8``) reach every training run through ``$STTR_OVERRIDES``; a rehearsal
 (``sttr.rehearse``) runs every notebook into ``rehearsal/`` folders through ``$STTR_REHEARSE``, goes on past a
@@ -342,14 +343,16 @@ def run_pipeline(
     report = ""
     if rehearsal:
         report = _rehearsal_report(profile, user, overrides, rehearsal, runs)
+    full = list(selected) == list(notebooks)
+    stem = "run_summary" if full or rehearsal else "run_summary_partial"  # a partial run keeps the full run's
     summary = RunSummary(
         profile=profile,
         started=started,
         finished=_now(),
         status="failed" if any(r.status == "failed" for r in runs) else "ok",
         notebooks=runs,
-        json_path=results_dir / "run_summary.json",
-        markdown_path=results_dir / "run_summary.md",
+        json_path=results_dir / f"{stem}.json",
+        markdown_path=results_dir / f"{stem}.md",
         overrides=overrides,
         rehearsal=rehearsal,
         report=report,
@@ -359,7 +362,7 @@ def run_pipeline(
     summary.markdown_path.write_text(summary.to_markdown(), encoding="utf-8")
     if failure is not None and not rehearsal:
         raise failure
-    if not rehearsal and list(selected) == list(notebooks):
+    if not rehearsal and full:
         record_outputs(root, profile, started_at)
         if profile == COMMITTED_PROFILE and in_place and (root / "README.md").is_file():
             from sttr.readme import update_readme

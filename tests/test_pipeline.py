@@ -120,6 +120,10 @@ def test_profiles_run_and_do_not_overwrite_each_other(repo: Path) -> None:
     assert json.loads(other.json_path.read_text())["notebooks"][0]["output"] == str(
         Path("runs", "other", "notebooks", "a_params.ipynb")
     )
+    full = (repo / "results" / "mini" / "run_summary.json").read_text()
+    partial = run_pipeline("mini", root=repo, notebooks=("a_params", "b_fail"), only=["a_params"], progress=False)
+    assert partial.json_path == repo / "results" / "mini" / "run_summary_partial.json"  # the full run's summary stays
+    assert (repo / "results" / "mini" / "run_summary.json").read_text() == full
 
 
 def test_failing_cell_names_notebook_and_cell(repo: Path) -> None:
