@@ -478,8 +478,8 @@ class Companion:
 
     def order_invariance(self, samples: int = 16) -> pd.DataFrame:
         """``sttr.evaluation.probes.order_invariance`` of the first seed of T-TR and of T-TR with relative positions
-        on the first ``samples`` validation sequences: the largest logit change under time reversal and a full
-        shuffle once the layers before the attention are frame-wise."""
+        on the first ``samples`` validation sequences (of a rehearsal's ``analysed`` ones): the largest logit change
+        under time reversal and a full shuffle once the layers before the attention are frame-wise."""
         frames = []
         for title, paths in self.probe_models().items():
             if title not in (TITLES["temporal"], RELATIVE_TITLE):
@@ -487,7 +487,8 @@ class Companion:
             run_seed = min(paths)
             loaded = load_checkpoint(paths[run_seed])
             ds = self.validation_set(loaded)
-            x = torch.stack([ds[i][0] for i in range(min(samples, len(ds)))])  # (S, C, T, V, M)
+            chosen = self.analysed(ds.labels)[:samples]
+            x = torch.stack([ds[int(i)][0] for i in chosen])  # (S, C, T, V, M)
             with self._torch_threads():
                 frames.append(order_invariance(loaded.model, x).assign(model=title, seed=run_seed))
         return pd.concat(frames, ignore_index=True)[["model", "seed", "probe", "max abs logit change", "max abs logit"]]

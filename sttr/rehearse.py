@@ -45,7 +45,7 @@ class Rehearsal:
     per_class: int = 1
     steps: int = 2
     batch: int | None = None
-    analysis: int = 8
+    analysis: int = 4
 
     def __post_init__(self) -> None:
         for name in ("per_class", "steps", "analysis"):

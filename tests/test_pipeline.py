@@ -186,7 +186,7 @@ def test_overrides_and_a_rehearsal_reach_the_notebooks(repo: Path) -> None:
     assert data["overrides"] == ["train.batch_size=8", "data.num_workers=8"] and data["rehearsal"]["steps"] == 3
     markdown = summary.markdown_path.read_text()
     assert markdown.startswith(
-        "# Rehearsal (1 sample(s) per class, 3 steps per run, 8 samples analysed): profile `other`"
+        "# Rehearsal (1 sample(s) per class, 3 steps per run, 4 samples analysed): profile `other`"
     )
     assert "overrides: train.batch_size=8 data.num_workers=8" in markdown
     assert not (repo / "results" / "other").exists() and not (repo / "runs" / "other").exists()  # never mixed

@@ -231,3 +231,22 @@ def test_relative_runs_share_the_t_tr_recipe():
     assert relative.out_dir.endswith("temporal_relative/seed2")
     with pytest.raises(FileNotFoundError, match="has no T-TR with relative positions"):
         open_companion("ntu60-xsub").relative_run(1)
+
+
+def test_classes_without_a_time_reversed_pair_give_empty_tables_a_figure_and_sentences():
+    """Only "clapping" among the probed samples (e.g. Kinetics-400, or a rehearsal's first classes): the pair
+    tables are empty with their columns, the figure says so and the conclusions skip the pairs."""
+    import matplotlib.pyplot as plt
+
+    from sttr.plots import plot_reversed_pairs
+
+    only_clapping = _result([2, 2], original=[2, 2])
+    pairs = pair_seeds({"T-TR": {1: only_clapping, 2: only_clapping}})
+    assert pairs.empty and {"model", "seed", "class", "reversed: predicted as partner (%)"} <= set(pairs.columns)
+    summary = mean_sd(pairs, ["model", "class"], ["accuracy (%)", "reversed: predicted as partner (%)"])
+    assert summary.empty and list(summary.columns[:2]) == ["model", "class"]
+    fig = plot_reversed_pairs(pairs)
+    assert "No time-reversed pair" in " ".join(t.get_text() for t in fig.texts)
+    plt.close(fig)
+    probes = probe_seeds({"T-TR": {1: only_clapping}})
+    assert len(conclusions(probes, pairs)) == 1  # the order and identity sentence, no pair sentence

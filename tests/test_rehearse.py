@@ -66,7 +66,7 @@ def test_a_rehearsal_companion_has_its_own_folders_labels_and_run_settings():
     assert run.results_dir == run.root / "results" / "rehearsal" / "ntu60-xsub"
     assert run.figures_dir == run.root / "figures" / "rehearsal" / "ntu60-xsub"
     assert run.data_label.startswith(
-        "REHEARSAL (1 sample(s) per class, 3 steps per run, 8 samples analysed), not a result: NTU RGB+D 60"
+        "REHEARSAL (1 sample(s) per class, 3 steps per run, 4 samples analysed), not a result: NTU RGB+D 60"
     )
     assert run.provenance()["overrides"] == "train.grad_accum=4"
     assert "overrides" not in open_companion("smoke").provenance()

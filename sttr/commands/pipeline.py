@@ -94,9 +94,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rehearsal: optimizer steps per run (default 2)")  # fmt: skip
     parser.add_argument("--rehearse-batch", type=int, metavar="N",
                         help="rehearsal: samples per step (default: 1 on the CPU, the profile's batch on CUDA)")
-    parser.add_argument("--rehearse-analysis", type=int, default=8, metavar="N",
+    parser.add_argument("--rehearse-analysis", type=int, default=4, metavar="N",
                         help="rehearsal: validation samples (one per class) that the attention study and the probes "
-                        "read per model (default 8)")  # fmt: skip
+                        "read per model (default 4)")  # fmt: skip
     parser.add_argument(
         "--out",
         metavar="DIR",

@@ -141,6 +141,11 @@ def apply_probe(probe: Probe, x: torch.Tensor, layout: Layout, generator: torch.
 # ---------------------------------------------------------------------------------------------- one model, probed
 
 
+# The columns of a time-reversed pair table (``ProbeResult.reversed_pairs``), one row per class of a pair.
+PAIR_COLUMNS = ("class", "partner", "samples", "accuracy (%)", "reversed: accuracy (%)",
+                "reversed: predicted as partner (%)")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """One model's probes: ``predictions`` (probe name -> (S,) predicted classes), ``labels`` (S,), class names."""
@@ -182,7 +187,7 @@ class ProbeResult:
                     "reversed: accuracy (%)": 100.0 * float(np.mean(reversed_ == names.index(cls))),
                     "reversed: predicted as partner (%)": 100.0 * float(np.mean(reversed_ == names.index(partner))),
                 })  # fmt: skip
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
 @torch.no_grad()
@@ -241,7 +246,9 @@ def pair_seeds(results: Mapping[str, Mapping[int, ProbeResult]]) -> pd.DataFrame
             for col in ("accuracy (%)", "reversed: accuracy (%)", "reversed: predicted as partner (%)"):
                 pooled[col] = float((table[col] * w).sum() / w.sum())
             frames.append(pd.concat([table, pd.DataFrame([pooled])], ignore_index=True).assign(model=model, seed=seed))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:  # no time-reversed pair among these classes (e.g. Kinetics-400, or a rehearsal's few classes)
+        return pd.DataFrame(columns=[*PAIR_COLUMNS, "model", "seed"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def seed_values(table: pd.DataFrame, model: str, column: str, **where: object) -> dict[int, float]:
