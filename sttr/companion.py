@@ -441,18 +441,16 @@ class Companion:
         found: dict[tuple[str, int], ProbeResult] = {}
         procs = ProcessPoolExecutor(max(1, self.workers), mp_context=multiprocessing.get_context("spawn"))
 
-        def probe(title: str, run_seed: int, path: Path) -> None:
+        def probe(title: str, run_seed: int, path: Path) -> None:  # a slot beside the runs waits on its worker
             found[(title, run_seed)] = procs.submit(_probe_worker, self, path, seed, blocks).result()
 
-        def jobs(models: dict[str, dict[int, Path]]) -> list[Callable[[], None]]:
-            return [functools.partial(probe, title, s, path) for title, paths in models.items()
-                    for s, path in paths.items()]  # fmt: skip
-
-        with procs, self._torch_threads():
-            streams = {t: paths for t, paths in self.probe_models().items() if t != RELATIVE_TITLE}
-            self.train_relative(beside=jobs(streams))
-            relative = {t: paths for t, paths in self.probe_models().items() if t == RELATIVE_TITLE}
-            train_runs([], workers=self.workers, beside=jobs(relative))
+        with procs:
+            streams = [functools.partial(probe, title, s, path) for title, paths in self.probe_models().items()
+                       if title != RELATIVE_TITLE for s, path in paths.items()]  # fmt: skip
+            self.train_relative(beside=streams)
+            relative = self.probe_models().get(RELATIVE_TITLE, {})
+            futures = {s: procs.submit(_probe_worker, self, path, seed, blocks) for s, path in relative.items()}
+            found.update({(RELATIVE_TITLE, s): future.result() for s, future in futures.items()})
         results: dict[str, dict[int, ProbeResult]] = {}
         for title, paths in self.probe_models().items():  # streams in the registry's order, seeds ascending
             results[title] = {s: found[(title, s)] for s in paths}

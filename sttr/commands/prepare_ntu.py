@@ -23,8 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out_dir", metavar="OUT_DIR", help="output folder")
     parser.add_argument("--dataset", choices=read_by(NTU_READER), default="ntu60", help="dataset (default: ntu60)")
     parser.add_argument(
-        "--benchmark", action="append", dest="benchmarks", help="benchmark to write; repeat for several (default: xsub)",
+        "--benchmark", action="append", dest="benchmarks",
         choices=sorted({b for d in REGISTRY.values() for b in d.benchmarks}),
+        help="benchmark to write; repeat for several (default: xsub)",
     )  # fmt: skip
     parser.add_argument("--bones", action="store_true", help="also write {train,val}_data_bone.npy")
     parser.add_argument(

@@ -243,7 +243,7 @@ def pair_seeds(results: Mapping[str, Mapping[int, ProbeResult]]) -> pd.DataFrame
                 continue
             w = table["samples"]
             pooled = {"class": "all pairs", "partner": "", "samples": int(w.sum())}
-            for col in ("accuracy (%)", "reversed: accuracy (%)", "reversed: predicted as partner (%)"):
+            for col in PAIR_COLUMNS[3:]:  # the accuracies, weighted by samples
                 pooled[col] = float((table[col] * w).sum() / w.sum())
             frames.append(pd.concat([table, pd.DataFrame([pooled])], ignore_index=True).assign(model=model, seed=seed))
     if not frames:  # no time-reversed pair among these classes (e.g. Kinetics-400, or a rehearsal's few classes)
